@@ -1,0 +1,297 @@
+// Package catalog describes Stripe resources as SQL tables.
+//
+// Every table is data, not code: its columns and where each one lives in the
+// Stripe object, which list filters and Search fields it can push down, and
+// which endpoints read and write it. The SQL layer (package tables), the
+// pushdown planner and the documentation are all driven by these entries, so
+// adding a table means adding an entry. The shape is deliberately close to
+// what Stripe's OpenAPI spec can say, so that entries can later be generated.
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Type is the SQL type of a column.
+type Type int
+
+const (
+	// String is a short string: ids, enums, emails (VARCHAR(255)).
+	String Type = iota
+	// Text is free text of any length.
+	Text
+	// Integer is a 64-bit integer; Stripe amounts are integers in minor units.
+	Integer
+	// Float is a double, for the few fractional fields (percentages).
+	Float
+	// Boolean is TINYINT(1).
+	Boolean
+	// Timestamp is a Unix time in seconds, presented as a UTC TIMESTAMP.
+	Timestamp
+	// JSON holds nested objects, lists and metadata.
+	JSON
+)
+
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "VARCHAR(255)"
+	case Text:
+		return "TEXT"
+	case Integer:
+		return "BIGINT"
+	case Float:
+		return "DOUBLE"
+	case Boolean:
+		return "BOOLEAN"
+	case Timestamp:
+		return "TIMESTAMP"
+	case JSON:
+		return "JSON"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Column is one SQL column of a table.
+type Column struct {
+	// Name is the SQL column name, PascalCase of the Stripe field path
+	// unless the connector contract names it otherwise.
+	Name string
+	Type Type
+	// Path is the dot-separated location of the value in the Stripe object
+	// ("address.country"). An empty Path marks a write-only column (such as
+	// a card's Token), which always reads as NULL.
+	Path string
+	// Nullable reports whether the value may be NULL.
+	Nullable bool
+	// CreateParam and UpdateParam are the form parameters that set the
+	// column on create and update, in Stripe's bracket notation
+	// ("address[country]"); empty means the column cannot be written that way.
+	CreateParam string
+	UpdateParam string
+	// Required marks a column that a create must supply.
+	Required bool
+	// Ref names the table whose Id this column holds (a foreign key). When
+	// the field is expanded, its "id" is used.
+	Ref string
+	// Comment documents the column (shown by SHOW FULL COLUMNS).
+	Comment string
+}
+
+// Op is a set of comparison operators a list filter accepts.
+type Op uint8
+
+const (
+	// OpEq is exact equality: param=value.
+	OpEq Op = 1 << iota
+	// OpRange is a range: param[gt|gte|lt|lte]=value.
+	OpRange
+)
+
+// Filter maps a column to a query parameter of the list endpoint.
+type Filter struct {
+	Column string
+	Param  string
+	Ops    Op
+	// CaseSensitive reports that Stripe compares the value byte for byte,
+	// while the SQL column compares case-insensitively. The planner must
+	// then not push an equality, or must re-check rows (it always re-checks).
+	CaseSensitive bool
+}
+
+// Param is one fixed query parameter.
+type Param struct{ Key, Value string }
+
+// Parent describes a resource that lives under another one, such as a
+// customer's cards at /v1/customers/{customer}/sources.
+type Parent struct {
+	// Table is the parent table; Column is the child column that holds the
+	// parent's Id; Placeholder is the path segment it fills ("{customer}").
+	Table       string
+	Column      string
+	Placeholder string
+}
+
+// SearchKind is the type of a Search API field, which decides its operators.
+type SearchKind int
+
+const (
+	// SearchToken fields support exact match only.
+	SearchToken SearchKind = iota
+	// SearchString fields support exact match and ~ (substring, 3+ chars).
+	SearchString
+	// SearchNumeric fields support exact match and comparisons.
+	SearchNumeric
+)
+
+// SearchField maps a column to a field of the Search query language.
+type SearchField struct {
+	Column string
+	Field  string
+	Kind   SearchKind
+}
+
+// Search describes a resource's Search API endpoint.
+type Search struct {
+	Path   string
+	Fields []SearchField
+	// Metadata reports whether metadata["k"] clauses are supported.
+	Metadata bool
+}
+
+// Table describes one Stripe resource as a SQL table.
+type Table struct {
+	Name    string
+	Aliases []string
+	// Object is Stripe's object type ("customer").
+	Object  string
+	Comment string
+	Columns []Column
+
+	// ListPath is the list endpoint; for nested resources it holds the
+	// parent's placeholder ("/v1/customers/{customer}/sources").
+	ListPath string
+	// ListParams are sent on every list call (a source list's object=card).
+	ListParams []Param
+	Parent     *Parent
+	Filters    []Filter
+	// Scans are the list calls whose union is the whole table, for list
+	// endpoints that hide rows by default (prices: only active ones). Empty
+	// means one plain list call. A scan whose parameters the query already
+	// pins is replaced by the query's own list call.
+	Scans [][]Param
+	// Search is nil for resources without a Search API.
+	Search *Search
+
+	// RetrievePath, UpdatePath and DeletePath contain "{id}" (and the
+	// parent placeholder for nested resources); an empty path means the
+	// operation does not exist in Stripe.
+	RetrievePath string
+	CreatePath   string
+	UpdatePath   string
+	DeletePath   string
+	// NoDeleteHint tells a user what to do instead when DeletePath is empty.
+	NoDeleteHint string
+}
+
+// PrimaryKey is the name of every table's primary key column.
+const PrimaryKey = "Id"
+
+// Column returns the column with the given name, ignoring case.
+func (t *Table) Column(name string) (*Column, bool) {
+	for i := range t.Columns {
+		if strings.EqualFold(t.Columns[i].Name, name) {
+			return &t.Columns[i], true
+		}
+	}
+	return nil, false
+}
+
+// ColumnIndex returns the position of the named column, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i := range t.Columns {
+		if strings.EqualFold(t.Columns[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Filter returns the list filter on the named column, if any.
+func (t *Table) Filter(column string) (*Filter, bool) {
+	for i := range t.Filters {
+		if strings.EqualFold(t.Filters[i].Column, column) {
+			return &t.Filters[i], true
+		}
+	}
+	return nil, false
+}
+
+// Catalog is a validated set of tables, looked up case-insensitively by
+// name or alias.
+type Catalog struct {
+	tables []*Table
+	byName map[string]*Table
+}
+
+// New validates the tables and returns a catalog of them.
+func New(tables ...*Table) (*Catalog, error) {
+	c := &Catalog{byName: make(map[string]*Table)}
+	for _, t := range tables {
+		if err := t.validate(); err != nil {
+			return nil, fmt.Errorf("catalog: table %s: %w", t.Name, err)
+		}
+		for _, name := range append([]string{t.Name}, t.Aliases...) {
+			key := strings.ToLower(name)
+			if _, dup := c.byName[key]; dup {
+				return nil, fmt.Errorf("catalog: name %q is used twice", name)
+			}
+			c.byName[key] = t
+		}
+		c.tables = append(c.tables, t)
+	}
+	sort.Slice(c.tables, func(i, j int) bool { return c.tables[i].Name < c.tables[j].Name })
+	for _, t := range c.tables {
+		if t.Parent != nil {
+			if _, ok := c.byName[strings.ToLower(t.Parent.Table)]; !ok {
+				return nil, fmt.Errorf("catalog: table %s: parent table %s is not in the catalog", t.Name, t.Parent.Table)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Tables returns the tables sorted by name.
+func (c *Catalog) Tables() []*Table { return c.tables }
+
+// Lookup finds a table by name or alias, ignoring case.
+func (c *Catalog) Lookup(name string) (*Table, bool) {
+	t, ok := c.byName[strings.ToLower(name)]
+	return t, ok
+}
+
+func (t *Table) validate() error {
+	if t.Name == "" || t.Object == "" || t.ListPath == "" {
+		return fmt.Errorf("name, object and list path are required")
+	}
+	pk, ok := t.Column(PrimaryKey)
+	if !ok || pk.Type != String || pk.Nullable {
+		return fmt.Errorf("needs a non-null String column %s", PrimaryKey)
+	}
+	seen := map[string]bool{}
+	for _, col := range t.Columns {
+		key := strings.ToLower(col.Name)
+		if seen[key] {
+			return fmt.Errorf("column %s is declared twice", col.Name)
+		}
+		seen[key] = true
+	}
+	for _, f := range t.Filters {
+		if _, ok := t.Column(f.Column); !ok {
+			return fmt.Errorf("filter on unknown column %s", f.Column)
+		}
+	}
+	if t.Search != nil {
+		for _, f := range t.Search.Fields {
+			if _, ok := t.Column(f.Column); !ok {
+				return fmt.Errorf("search field on unknown column %s", f.Column)
+			}
+		}
+	}
+	if t.Parent != nil {
+		if _, ok := t.Column(t.Parent.Column); !ok {
+			return fmt.Errorf("parent column %s is not a column", t.Parent.Column)
+		}
+		if !strings.Contains(t.ListPath, t.Parent.Placeholder) {
+			return fmt.Errorf("list path %s lacks parent placeholder %s", t.ListPath, t.Parent.Placeholder)
+		}
+	}
+	for _, p := range []string{t.RetrievePath, t.UpdatePath, t.DeletePath} {
+		if p != "" && !strings.Contains(p, "{id}") {
+			return fmt.Errorf("path %s lacks {id}", p)
+		}
+	}
+	return nil
+}

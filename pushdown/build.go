@@ -1,0 +1,266 @@
+package pushdown
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+)
+
+// maxListCalls caps how many list calls IN lists may multiply into; past
+// it the planner keeps fewer columns in the calls (the engine still filters).
+const maxListCalls = 50
+
+// Build plans the calls for a table given the conjuncts of its WHERE
+// clause. Conjuncts the planner does not understand are simply not used
+// to narrow the calls; they are still evaluated by the engine.
+func Build(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) Plan {
+	cs := newConstraints()
+	for _, e := range conjuncts {
+		cs.add(ctx, t, e)
+	}
+	return build(t, cs)
+}
+
+// Pushable reports whether Build narrows the calls for these conjuncts
+// compared with a full scan.
+func Pushable(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) bool {
+	cs := newConstraints()
+	for _, e := range conjuncts {
+		cs.add(ctx, t, e)
+	}
+	return cs.never || len(cs.values) > 0 || len(cs.bounds) > 0
+}
+
+func build(t *catalog.Table, cs *constraints) Plan {
+	plan := Plan{Table: t}
+	if cs.never {
+		plan.Empty = true
+		return plan
+	}
+	parentIDs, parentKnown := cs.values[parentColumn(t)]
+	if ids, ok := cs.values[strings.ToLower(catalog.PrimaryKey)]; ok && t.RetrievePath != "" && (t.Parent == nil || parentKnown) {
+		plan.Calls = retrieves(t, ids, parentIDs)
+		plan.Empty = len(plan.Calls) == 0
+		return plan
+	}
+
+	base := append([]catalog.Param(nil), t.ListParams...)
+	paramSets := [][]catalog.Param{base}
+	for _, f := range t.Filters {
+		key := strings.ToLower(f.Column)
+		if vals, ok := cs.values[key]; ok && f.Ops&catalog.OpEq != 0 {
+			if len(paramSets)*len(vals) <= maxListCalls {
+				paramSets = multiply(paramSets, f.Param, vals)
+			}
+		}
+		if b, ok := cs.bounds[key]; ok && f.Ops&catalog.OpRange != 0 {
+			for i := range paramSets {
+				paramSets[i] = append(paramSets[i], b.params(f.Param)...)
+			}
+		}
+	}
+	paramSets = applyScans(t, paramSets)
+
+	var paths []string
+	switch {
+	case t.Parent == nil:
+		paths = []string{t.ListPath}
+	case parentKnown:
+		for _, id := range parentIDs {
+			if id != "" {
+				paths = append(paths, fillPath(t.ListPath, t.Parent.Placeholder, id))
+			}
+		}
+		if len(paths) == 0 {
+			plan.Empty = true
+			return plan
+		}
+	default:
+		paths = []string{t.ListPath}
+		// The parent plan is filled in by the caller that owns the
+		// catalog (Resolve); here we only mark that one is needed.
+		plan.Parent = &Plan{}
+	}
+	for _, path := range paths {
+		for _, ps := range paramSets {
+			plan.Calls = append(plan.Calls, Call{Kind: List, Path: path, Params: ps})
+		}
+	}
+	return plan
+}
+
+// Resolve completes a plan for a nested table whose filter did not name
+// the parent: the parent table is scanned in full for its ids.
+func Resolve(plan Plan, c *catalog.Catalog) Plan {
+	if plan.Parent == nil || plan.Table.Parent == nil {
+		return plan
+	}
+	parent, ok := c.Lookup(plan.Table.Parent.Table)
+	if !ok {
+		return plan
+	}
+	full := Resolve(FullScan(parent), c)
+	plan.Parent = &full
+	return plan
+}
+
+func parentColumn(t *catalog.Table) string {
+	if t.Parent == nil {
+		return ""
+	}
+	return strings.ToLower(t.Parent.Column)
+}
+
+// retrieves returns one GET per distinct id (and per parent id for a
+// nested table). The empty string is no Stripe id, and fetching it would
+// hit the list endpoint instead, so it yields no call.
+func retrieves(t *catalog.Table, ids, parentIDs []string) []Call {
+	var calls []Call
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		path := fillPath(t.RetrievePath, "{id}", id)
+		if t.Parent == nil {
+			calls = append(calls, Call{Kind: Retrieve, Path: path})
+			continue
+		}
+		for _, parent := range parentIDs {
+			if parent != "" {
+				calls = append(calls, Call{Kind: Retrieve, Path: fillPath(path, t.Parent.Placeholder, parent)})
+			}
+		}
+	}
+	return calls
+}
+
+// multiply returns every parameter set extended by key=v for each v.
+func multiply(sets [][]catalog.Param, key string, vals []string) [][]catalog.Param {
+	out := make([][]catalog.Param, 0, len(sets)*len(vals))
+	for _, s := range sets {
+		for _, v := range vals {
+			next := append(append([]catalog.Param(nil), s...), catalog.Param{Key: key, Value: v})
+			out = append(out, next)
+		}
+	}
+	return out
+}
+
+// applyScans widens each parameter set into the table's default-visibility
+// scans, unless the set already pins a parameter a scan would set (then the
+// query's own value decides what Stripe shows).
+func applyScans(t *catalog.Table, sets [][]catalog.Param) [][]catalog.Param {
+	if len(t.Scans) == 0 {
+		return sets
+	}
+	var out [][]catalog.Param
+	for _, s := range sets {
+		if pinsScan(t, s) {
+			out = append(out, s)
+			continue
+		}
+		for _, scan := range t.Scans {
+			out = append(out, append(append([]catalog.Param(nil), s...), scan...))
+		}
+	}
+	return out
+}
+
+func pinsScan(t *catalog.Table, set []catalog.Param) bool {
+	for _, scan := range t.Scans {
+		for _, sp := range scan {
+			for _, p := range set {
+				if p.Key == sp.Key {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// bounds is a range on a Unix-seconds column. Stripe compares whole
+// seconds, so fractional SQL bounds are widened to the enclosing second.
+type bounds struct {
+	lower, upper         int64
+	hasLower, hasUpper   bool
+	lowerIncl, upperIncl bool
+}
+
+// addLower tightens the lower bound to v (inclusive or not).
+func (b *bounds) addLower(v int64, inclusive bool) {
+	if !b.hasLower || v > b.lower || (v == b.lower && !inclusive) {
+		b.lower, b.lowerIncl, b.hasLower = v, inclusive, true
+	}
+}
+
+func (b *bounds) addUpper(v int64, inclusive bool) {
+	if !b.hasUpper || v < b.upper || (v == b.upper && !inclusive) {
+		b.upper, b.upperIncl, b.hasUpper = v, inclusive, true
+	}
+}
+
+// empty reports bounds no integer second satisfies.
+func (b *bounds) empty() bool {
+	if !b.hasLower || !b.hasUpper {
+		return false
+	}
+	lo, hi := b.lower, b.upper
+	if !b.lowerIncl {
+		lo++
+	}
+	if !b.upperIncl {
+		hi--
+	}
+	return lo > hi
+}
+
+func (b *bounds) params(param string) []catalog.Param {
+	var ps []catalog.Param
+	if b.hasLower {
+		op := "gt"
+		if b.lowerIncl {
+			op = "gte"
+		}
+		ps = append(ps, catalog.Param{Key: param + "[" + op + "]", Value: strconv.FormatInt(b.lower, 10)})
+	}
+	if b.hasUpper {
+		op := "lt"
+		if b.upperIncl {
+			op = "lte"
+		}
+		ps = append(ps, catalog.Param{Key: param + "[" + op + "]", Value: strconv.FormatInt(b.upper, 10)})
+	}
+	return ps
+}
+
+// sortedUnique returns the distinct values in first-seen order.
+func sortedUnique(vals []string) []string {
+	seen := make(map[string]bool, len(vals))
+	var out []string
+	for _, v := range vals {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// intersect keeps the values of a that are also in b, in a's order.
+func intersect(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, v := range b {
+		in[v] = true
+	}
+	var out []string
+	for _, v := range a {
+		if in[v] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

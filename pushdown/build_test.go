@@ -1,0 +1,145 @@
+package pushdown
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/stripesql/stripesql/catalog"
+)
+
+func field(name string) sql.Expression { return expression.NewGetField(0, types.Text, name, true) }
+
+func lit(v any) sql.Expression {
+	switch v.(type) {
+	case nil:
+		return expression.NewLiteral(nil, types.Null)
+	case string:
+		return expression.NewLiteral(v, types.LongText)
+	case int8:
+		return expression.NewLiteral(v, types.Int8)
+	default:
+		return expression.NewLiteral(v, types.Int64)
+	}
+}
+
+func eq(a, b sql.Expression) sql.Expression { return expression.NewEquals(a, b) }
+
+func in(col string, vals ...any) sql.Expression {
+	var t expression.Tuple
+	for _, v := range vals {
+		t = append(t, lit(v))
+	}
+	return expression.NewInTuple(field(col), t)
+}
+
+func TestBuild(t *testing.T) {
+	cat := catalog.Builtin()
+	cases := []struct {
+		name, table string
+		where       []sql.Expression
+		want        string
+	}{
+		{"id point get", "Customers", []sql.Expression{eq(field("Id"), lit("cus_1"))},
+			"GET /v1/customers/cus_1"},
+		{"id literal first", "Customers", []sql.Expression{eq(lit("cus_1"), field("id"))},
+			"GET /v1/customers/cus_1"},
+		{"id IN deduplicated", "Customers", []sql.Expression{in("Id", "cus_a", "cus_b", "cus_a")},
+			"GET /v1/customers/cus_a; GET /v1/customers/cus_b"},
+		{"id OR id", "Customers", []sql.Expression{expression.NewOr(eq(field("Id"), lit("cus_a")), eq(field("Id"), lit("cus_b")))},
+			"GET /v1/customers/cus_a; GET /v1/customers/cus_b"},
+		{"id with a slash is escaped", "Customers", []sql.Expression{eq(field("Id"), lit("a/../b"))},
+			"GET /v1/customers/a%2F..%2Fb"},
+		{"id = NULL is never true", "Customers", []sql.Expression{eq(field("Id"), lit(nil))},
+			"no Stripe call (the filter is never true)"},
+		{"empty id is no object", "Customers", []sql.Expression{eq(field("Id"), lit(""))},
+			"no Stripe call (the filter is never true)"},
+		{"id and a residual", "Customers", []sql.Expression{eq(field("Id"), lit("cus_1")), eq(field("Name"), lit("x"))},
+			"GET /v1/customers/cus_1"},
+		{"two list filters", "Invoices", []sql.Expression{eq(field("CustomerId"), lit("cus_x")), eq(field("Status"), lit("open"))},
+			"GET /v1/invoices?customer=cus_x&status=open"},
+		{"filter and created range", "Invoices", []sql.Expression{eq(field("CustomerId"), lit("cus_1")),
+			expression.NewGreaterThanOrEqual(field("Created"), lit("2024-01-01"))},
+			"GET /v1/invoices?customer=cus_1&created[gte]=1704067200"},
+		{"range with literal first", "Customers", []sql.Expression{expression.NewLessThan(lit("2024-01-01"), field("Created"))},
+			"GET /v1/customers?created[gt]=1704067200"},
+		{"between", "Charges", []sql.Expression{expression.NewBetween(field("Created"), lit("2024-01-01"), lit("2024-01-02"))},
+			"GET /v1/charges?created[gte]=1704067200&created[lte]=1704153600"},
+		{"fractional bounds widen to whole seconds", "Charges", []sql.Expression{
+			expression.NewGreaterThanOrEqual(field("Created"), lit("2024-01-01 00:00:00.5")),
+			expression.NewLessThan(field("Created"), lit("2024-01-02 00:00:00.5"))},
+			"GET /v1/charges?created[gte]=1704067200&created[lte]=1704153601"},
+		{"tightest bounds win", "Charges", []sql.Expression{
+			expression.NewGreaterThan(field("Created"), lit("2024-01-01")),
+			expression.NewGreaterThanOrEqual(field("Created"), lit("2024-01-05"))},
+			"GET /v1/charges?created[gte]=1704412800"},
+		{"timestamp equality", "Charges", []sql.Expression{eq(field("Created"), lit("2024-01-01"))},
+			"GET /v1/charges?created[gte]=1704067200&created[lte]=1704067200"},
+		{"empty range", "Charges", []sql.Expression{
+			expression.NewGreaterThan(field("Created"), lit("2025-01-01")),
+			expression.NewLessThan(field("Created"), lit("2024-01-01"))},
+			"no Stripe call (the filter is never true)"},
+		{"IN on a filter is one call per value", "Invoices", []sql.Expression{in("Status", "open", "paid")},
+			"GET /v1/invoices?status=open; GET /v1/invoices?status=paid"},
+		{"contradictory equalities", "Invoices", []sql.Expression{eq(field("Status"), lit("open")), eq(field("Status"), lit("paid"))},
+			"no Stripe call (the filter is never true)"},
+		{"number against a string column is not pushed", "Customers", []sql.Expression{eq(field("Email"), lit(int64(5)))},
+			"GET /v1/customers"},
+		{"unfilterable column is a scan", "Customers", []sql.Expression{eq(field("Name"), lit("Ann"))},
+			"GET /v1/customers"},
+		{"prices scan active and inactive", "Prices", nil,
+			"GET /v1/prices?active=true; GET /v1/prices?active=false"},
+		{"pinned active", "Prices", []sql.Expression{eq(field("Active"), lit(int8(1)))},
+			"GET /v1/prices?active=true"},
+		{"'true' is 0 in MySQL, so not pushed", "Prices", []sql.Expression{eq(field("Active"), lit("true"))},
+			"GET /v1/prices?active=true; GET /v1/prices?active=false"},
+		{"prices of a product, both visibilities", "Prices", []sql.Expression{eq(field("Product"), lit("prod_1"))},
+			"GET /v1/prices?product=prod_1&active=true; GET /v1/prices?product=prod_1&active=false"},
+		{"subscriptions include canceled", "Subscriptions", nil,
+			"GET /v1/subscriptions?status=all"},
+		{"subscription status pinned", "Subscriptions", []sql.Expression{eq(field("Status"), lit("canceled"))},
+			"GET /v1/subscriptions?status=canceled"},
+		{"cards of one customer", "Cards", []sql.Expression{eq(field("CustomerId"), lit("cus_1"))},
+			"GET /v1/customers/cus_1/sources?object=card"},
+		{"one card", "Cards", []sql.Expression{eq(field("CustomerId"), lit("cus_1")), eq(field("Id"), lit("card_1"))},
+			"GET /v1/customers/cus_1/sources/card_1"},
+		{"cards without customer fan out", "Cards", nil,
+			"GET /v1/customers/{customer}/sources?object=card for each CustomerId from [GET /v1/customers]"},
+		{"card by id alone still fans out", "Cards", []sql.Expression{eq(field("Id"), lit("card_1"))},
+			"GET /v1/customers/{customer}/sources?object=card for each CustomerId from [GET /v1/customers]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl, ok := cat.Lookup(tc.table)
+			if !ok {
+				t.Fatalf("no table %s", tc.table)
+			}
+			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where), cat)
+			if got := plan.String(); got != tc.want {
+				t.Errorf("plan = %q\n want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPushable(t *testing.T) {
+	cat := catalog.Builtin()
+	customers, _ := cat.Lookup("Customers")
+	ctx := sql.NewEmptyContext()
+	if Pushable(ctx, customers, []sql.Expression{eq(field("Name"), lit("x"))}) {
+		t.Error("Name is not a list filter, yet Pushable said yes")
+	}
+	if !Pushable(ctx, customers, []sql.Expression{eq(field("Email"), lit("a@b.c"))}) {
+		t.Error("Email equality should be pushable")
+	}
+}
+
+func TestCallStringEscapesValues(t *testing.T) {
+	c := Call{Kind: List, Path: "/v1/customers", Params: []catalog.Param{{Key: "email", Value: "a&b=c@x.io"}}}
+	if got := c.String(); !strings.HasSuffix(got, "email=a%26b%3Dc%40x.io") {
+		t.Errorf("String() = %q: the value must not be able to add parameters", got)
+	}
+}

@@ -1,0 +1,358 @@
+package pushdown
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/types"
+
+	"github.com/stripesql/stripesql/catalog"
+)
+
+// constraints is what the conjuncts of a WHERE clause say about the columns
+// the catalog can push: the values a column may take, and ranges on
+// timestamp columns. Keys are lower-cased column names.
+type constraints struct {
+	values map[string][]string
+	bounds map[string]*bounds
+	// never is set when the conjuncts cannot all be true (col = NULL,
+	// disjoint IN lists, empty ranges).
+	never bool
+}
+
+func newConstraints() *constraints {
+	return &constraints{values: map[string][]string{}, bounds: map[string]*bounds{}}
+}
+
+// add records what one conjunct says; a conjunct it cannot use is ignored.
+func (cs *constraints) add(ctx *sql.Context, t *catalog.Table, e sql.Expression) {
+	switch e := e.(type) {
+	case *expression.Equals:
+		col, lit, ok := columnAndLiteral(t, e.Left(), e.Right())
+		if !ok {
+			return
+		}
+		if lit.Value() == nil {
+			cs.never = true // col = NULL is never true
+			return
+		}
+		cs.addEquals(ctx, t, col, lit)
+	case *expression.NullSafeEquals:
+		col, lit, ok := columnAndLiteral(t, e.Left(), e.Right())
+		if ok && lit.Value() != nil {
+			cs.addEquals(ctx, t, col, lit)
+		}
+	case *expression.InTuple:
+		cs.addIn(ctx, t, e.Left(), e.Right())
+	case *expression.HashInTuple:
+		cs.addIn(ctx, t, e.Left(), e.Right())
+	case *expression.Or:
+		cs.addOr(ctx, t, e)
+	case *expression.GreaterThan:
+		cs.addComparison(ctx, t, e.Left(), e.Right(), ">")
+	case *expression.GreaterThanOrEqual:
+		cs.addComparison(ctx, t, e.Left(), e.Right(), ">=")
+	case *expression.LessThan:
+		cs.addComparison(ctx, t, e.Left(), e.Right(), "<")
+	case *expression.LessThanOrEqual:
+		cs.addComparison(ctx, t, e.Left(), e.Right(), "<=")
+	case *expression.Between:
+		if _, ok := e.Lower.(*expression.Literal); !ok {
+			return
+		}
+		if _, ok := e.Upper.(*expression.Literal); !ok {
+			return
+		}
+		cs.addComparison(ctx, t, e.Val, e.Lower, ">=")
+		cs.addComparison(ctx, t, e.Val, e.Upper, "<=")
+	}
+}
+
+// addEquals narrows a column to one value.
+func (cs *constraints) addEquals(ctx *sql.Context, t *catalog.Table, col *catalog.Column, lit *expression.Literal) {
+	if col.Type == catalog.Timestamp {
+		if rangeFilter(t, col) != nil {
+			cs.addComparison(ctx, t, getFieldFor(col), lit, ">=")
+			cs.addComparison(ctx, t, getFieldFor(col), lit, "<=")
+		}
+		return
+	}
+	if !eqPushable(t, col) {
+		return
+	}
+	v, ok := paramValue(col, lit.Value())
+	if !ok {
+		return
+	}
+	cs.narrow(col, []string{v})
+}
+
+// addIn narrows a column to the values of an IN list. NULL elements match
+// nothing and are dropped; any element that cannot be sent as a parameter
+// makes the whole list unusable.
+func (cs *constraints) addIn(ctx *sql.Context, t *catalog.Table, left, right sql.Expression) {
+	gf, ok := left.(*expression.GetField)
+	if !ok {
+		return
+	}
+	col, ok := t.Column(gf.Name())
+	if !ok || !eqPushable(t, col) {
+		return
+	}
+	tuple, ok := right.(expression.Tuple)
+	if !ok {
+		return
+	}
+	var vals []string
+	for _, el := range tuple {
+		lit, ok := el.(*expression.Literal)
+		if !ok {
+			return
+		}
+		if lit.Value() == nil {
+			continue
+		}
+		v, ok := paramValue(col, lit.Value())
+		if !ok {
+			return
+		}
+		vals = append(vals, v)
+	}
+	cs.narrow(col, vals)
+}
+
+// addOr handles a disjunction of equalities and IN lists on one column
+// (Id = 'a' OR Id = 'b'), which is an IN list in disguise.
+func (cs *constraints) addOr(ctx *sql.Context, t *catalog.Table, e sql.Expression) {
+	var column string
+	var vals []string
+	var walk func(e sql.Expression) bool
+	walk = func(e sql.Expression) bool {
+		switch e := e.(type) {
+		case *expression.Or:
+			return walk(e.LeftChild) && walk(e.RightChild)
+		case *expression.Equals, *expression.InTuple, *expression.HashInTuple:
+			branch := newConstraints()
+			branch.add(ctx, t, e)
+			if branch.never {
+				return true // a branch that is never true adds no rows
+			}
+			if len(branch.values) != 1 || len(branch.bounds) != 0 {
+				return false
+			}
+			for c, v := range branch.values {
+				if column != "" && column != c {
+					return false
+				}
+				column = c
+				vals = append(vals, v...)
+			}
+			return true
+		}
+		return false
+	}
+	if !walk(e) {
+		return
+	}
+	if column == "" {
+		cs.never = true
+		return
+	}
+	col, _ := t.Column(column)
+	cs.narrow(col, vals)
+}
+
+func (cs *constraints) narrow(col *catalog.Column, vals []string) {
+	key := strings.ToLower(col.Name)
+	vals = sortedUnique(vals)
+	if prev, ok := cs.values[key]; ok {
+		vals = intersect(prev, vals)
+	}
+	cs.values[key] = vals
+	if len(vals) == 0 {
+		cs.never = true
+	}
+}
+
+// addComparison records `left op right` where one side is a range-filterable
+// timestamp column and the other a literal (either order).
+func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expression, op string) {
+	col, lit, ok := columnAndLiteral(t, left, right)
+	if !ok {
+		return
+	}
+	if _, isField := left.(*expression.GetField); !isField {
+		op = flip(op) // 'x' < col  ==  col > 'x'
+	}
+	if col.Type != catalog.Timestamp || rangeFilter(t, col) == nil {
+		return
+	}
+	if lit.Value() == nil {
+		cs.never = true // a comparison with NULL is never true
+		return
+	}
+	w, fractional, ok := unixSeconds(ctx, lit.Value())
+	if !ok {
+		return
+	}
+	key := strings.ToLower(col.Name)
+	b := cs.bounds[key]
+	if b == nil {
+		b = &bounds{}
+		cs.bounds[key] = b
+	}
+	// Objects carry whole seconds. A fractional bound is widened to the
+	// enclosing whole seconds on both sides, whatever rounding the engine
+	// applies to the literal: the calls return a superset, and the engine
+	// re-checks every row.
+	switch {
+	case fractional && (op == ">" || op == ">="):
+		b.addLower(w, true)
+	case fractional:
+		b.addUpper(w+1, true)
+	case op == ">" || op == ">=":
+		b.addLower(w, op == ">=")
+	default:
+		b.addUpper(w, op == "<=")
+	}
+	if b.empty() {
+		cs.never = true
+	}
+}
+
+func flip(op string) string {
+	switch op {
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	}
+	return op
+}
+
+// columnAndLiteral matches `column OP literal` in either operand order.
+func columnAndLiteral(t *catalog.Table, a, b sql.Expression) (*catalog.Column, *expression.Literal, bool) {
+	if gf, ok := a.(*expression.GetField); ok {
+		if lit, ok := b.(*expression.Literal); ok {
+			col, ok := t.Column(gf.Name())
+			return col, lit, ok
+		}
+	}
+	if gf, ok := b.(*expression.GetField); ok {
+		if lit, ok := a.(*expression.Literal); ok {
+			col, ok := t.Column(gf.Name())
+			return col, lit, ok
+		}
+	}
+	return nil, nil, false
+}
+
+func getFieldFor(col *catalog.Column) sql.Expression {
+	return expression.NewGetField(0, types.Timestamp, col.Name, true)
+}
+
+// eqPushable reports whether equality on the column narrows Stripe calls:
+// the primary key (retrieve), the parent key (path), or an equality filter.
+func eqPushable(t *catalog.Table, col *catalog.Column) bool {
+	if strings.EqualFold(col.Name, catalog.PrimaryKey) {
+		return true
+	}
+	if t.Parent != nil && strings.EqualFold(col.Name, t.Parent.Column) {
+		return true
+	}
+	f, ok := t.Filter(col.Name)
+	return ok && f.Ops&catalog.OpEq != 0
+}
+
+func rangeFilter(t *catalog.Table, col *catalog.Column) *catalog.Filter {
+	f, ok := t.Filter(col.Name)
+	if !ok || f.Ops&catalog.OpRange == 0 {
+		return nil
+	}
+	return f
+}
+
+// paramValue renders a literal as the list parameter Stripe compares with
+// the column, only where SQL's comparison means the same thing. A string
+// column compared with a number compares numerically in MySQL ('5.0' = 5),
+// so only string literals are sent for string columns; a boolean column is
+// sent only 0 or 1.
+func paramValue(col *catalog.Column, v any) (string, bool) {
+	switch col.Type {
+	case catalog.String, catalog.Text:
+		s, ok := v.(string)
+		return s, ok
+	case catalog.Boolean:
+		switch n := v.(type) {
+		case bool:
+			if n {
+				return "true", true
+			}
+			return "false", true
+		case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64:
+			switch toInt(n) {
+			case 0:
+				return "false", true
+			case 1:
+				return "true", true
+			}
+		}
+	}
+	return "", false
+}
+
+func toInt(v any) int64 {
+	switch n := v.(type) {
+	case int8:
+		return int64(n)
+	case int16:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case uint8:
+		return int64(n)
+	case uint16:
+		return int64(n)
+	case uint32:
+		return int64(n)
+	case uint64:
+		if n > math.MaxInt64 {
+			return -1
+		}
+		return int64(n)
+	}
+	return -1
+}
+
+// unixSeconds converts a literal the way the engine compares it with a
+// TIMESTAMP column, and returns its whole Unix seconds (rounded down) and
+// whether a fraction of a second was cut off.
+func unixSeconds(ctx *sql.Context, v any) (int64, bool, bool) {
+	if _, isString := v.(string); !isString {
+		if _, isTime := v.(time.Time); !isTime {
+			// Numbers compared with a TIMESTAMP follow MySQL's numeric date
+			// rules (20240101); leave those to the engine.
+			return 0, false, false
+		}
+	}
+	converted, _, err := types.DatetimeMaxPrecision.Convert(ctx, v)
+	if err != nil || converted == nil {
+		return 0, false, false
+	}
+	tm, ok := converted.(time.Time)
+	if !ok {
+		return 0, false, false
+	}
+	return tm.Unix(), tm.Nanosecond() != 0, true
+}

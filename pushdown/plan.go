@@ -1,0 +1,94 @@
+// Package pushdown turns the SQL engine's filter expressions into the Stripe
+// requests that fetch the rows they can be true for.
+//
+// A Plan never narrows the answer: every call it makes returns a superset of
+// the rows the WHERE clause selects, and the engine re-checks every row
+// (the tables report PreciseMatch false). Pushdown changes what a query
+// costs, never what it returns. The package is pure: it builds plans and
+// prints them, and sends nothing.
+package pushdown
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/stripesql/stripesql/catalog"
+)
+
+// Kind is the kind of a Stripe request.
+type Kind int
+
+const (
+	// Retrieve is GET of one object by id.
+	Retrieve Kind = iota
+	// List is a paginated list call.
+	List
+)
+
+// Call is one Stripe request of a plan (a list call is one logical call
+// that may take several pages).
+type Call struct {
+	Kind Kind
+	// Path is the concrete path, with ids path-escaped. For a fan-out over
+	// a parent table it still holds the parent's placeholder.
+	Path   string
+	Params []catalog.Param
+}
+
+// String shows the call as an HTTP request line, brackets unescaped so
+// that EXPLAIN reads like Stripe's documentation.
+func (c Call) String() string {
+	var b strings.Builder
+	b.WriteString("GET ")
+	b.WriteString(c.Path)
+	for i, p := range c.Params {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.Key)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.Value))
+	}
+	return b.String()
+}
+
+// Plan is the set of Stripe calls whose union holds every row a filter can
+// be true for.
+type Plan struct {
+	Table *catalog.Table
+	// Empty reports a filter that is never true (Id = NULL, contradictory
+	// bounds): the plan makes no call at all.
+	Empty bool
+	Calls []Call
+	// Parent, when set, means the table is nested and the filter does not
+	// name the parent: every call's Path holds Table.Parent.Placeholder,
+	// to be filled with each Id the Parent plan yields.
+	Parent *Plan
+}
+
+// String is the plan as EXPLAIN shows it: one request per line.
+func (p Plan) String() string {
+	if p.Empty {
+		return "no Stripe call (the filter is never true)"
+	}
+	var lines []string
+	for _, c := range p.Calls {
+		lines = append(lines, c.String())
+	}
+	s := strings.Join(lines, "; ")
+	if p.Parent != nil {
+		s += " for each " + p.Table.Parent.Column + " from [" + p.Parent.String() + "]"
+	}
+	return s
+}
+
+// FullScan is the plan that reads the whole table.
+func FullScan(t *catalog.Table) Plan {
+	return build(t, newConstraints())
+}
+
+func fillPath(path, placeholder, value string) string {
+	return strings.ReplaceAll(path, placeholder, url.PathEscape(value))
+}
