@@ -92,3 +92,10 @@ func FullScan(t *catalog.Table) Plan {
 func fillPath(path, placeholder, value string) string {
 	return strings.ReplaceAll(path, placeholder, url.PathEscape(value))
 }
+
+// ForParent returns the call with a parent id in place of the placeholder,
+// for one step of a fan-out over a parent table.
+func (c Call) ForParent(placeholder, id string) Call {
+	c.Path = fillPath(c.Path, placeholder, id)
+	return c
+}

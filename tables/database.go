@@ -1,0 +1,82 @@
+// Package tables presents catalog entries as go-mysql-server tables: one
+// generic Table type serves every Stripe resource the catalog describes.
+//
+// Reads stream page by page from Stripe. The WHERE clause reaches the table
+// through sql.IndexSearchableTable, is planned by package pushdown, and is
+// re-checked by the engine on every row (PreciseMatch is false), so a plan
+// may fetch a superset but never changes the answer.
+package tables
+
+import (
+	"log/slog"
+	"sort"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// Config configures a Database.
+type Config struct {
+	// Name is the database name users connect to ("stripe").
+	Name    string
+	Catalog *catalog.Catalog
+	Client  *stripeapi.Client
+	Logger  *slog.Logger
+}
+
+// Database is the SQL database of one Stripe account.
+type Database struct {
+	name    string
+	catalog *catalog.Catalog
+	client  *stripeapi.Client
+	logger  *slog.Logger
+	cache   *queryCache
+	tables  map[*catalog.Table]*Table
+}
+
+var _ sql.Database = (*Database)(nil)
+
+// NewDatabase returns the database of cfg.Catalog's tables, served by cfg.Client.
+func NewDatabase(cfg Config) *Database {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &Database{
+		name:    cfg.Name,
+		catalog: cfg.Catalog,
+		client:  cfg.Client,
+		logger:  cfg.Logger,
+		cache:   newQueryCache(),
+		tables:  make(map[*catalog.Table]*Table),
+	}
+	for _, def := range cfg.Catalog.Tables() {
+		d.tables[def] = newTable(d, def)
+	}
+	return d
+}
+
+// Name implements sql.Nameable.
+func (d *Database) Name() string { return d.name }
+
+// GetTableInsensitive implements sql.Database. Aliases (Customer for
+// Customers) resolve to the same table.
+func (d *Database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, bool, error) {
+	def, ok := d.catalog.Lookup(name)
+	if !ok {
+		return nil, false, nil
+	}
+	return d.tables[def], true, nil
+}
+
+// GetTableNames implements sql.Database. Aliases are not listed, so
+// SHOW TABLES names each table once.
+func (d *Database) GetTableNames(*sql.Context) ([]string, error) {
+	names := make([]string, 0, len(d.tables))
+	for _, def := range d.catalog.Tables() {
+		names = append(names, def.Name)
+	}
+	sort.Strings(names)
+	return names, nil
+}

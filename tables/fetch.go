@@ -1,0 +1,241 @@
+package tables
+
+import (
+	"io"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/pushdown"
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// pageSize is the list page size: Stripe's maximum, so a scan takes as
+// few calls as Stripe allows.
+const pageSize = "100"
+
+// partition is one Stripe call of a plan. For a nested table read without
+// its parent key, parent holds the plan that yields the parent ids the
+// call's path is filled with.
+type partition struct {
+	call   pushdown.Call
+	parent *pushdown.Plan
+	fill   string // the parent placeholder in call.Path
+}
+
+func (p *partition) Key() []byte { return []byte(p.call.String()) }
+
+func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
+	if plan.Empty {
+		return sql.PartitionsToPartitionIter()
+	}
+	parts := make([]sql.Partition, 0, len(plan.Calls))
+	for _, c := range plan.Calls {
+		p := &partition{call: c}
+		if plan.Parent != nil {
+			p.parent = plan.Parent
+			p.fill = plan.Table.Parent.Placeholder
+		}
+		parts = append(parts, p)
+	}
+	return sql.PartitionsToPartitionIter(parts...)
+}
+
+// objects yields Stripe objects one at a time; io.EOF ends it.
+type objects interface {
+	next() (stripeapi.Object, error)
+}
+
+// rows returns the rows of one partition.
+func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql.RowIter, error) {
+	var src objects
+	if p.parent != nil {
+		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill}
+	} else {
+		src = d.callObjects(ctx, p.call)
+	}
+	return &rowIter{def: def, src: src}, nil
+}
+
+// planObjects yields the objects of every call of a plan in turn.
+func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
+	if plan.Empty {
+		return &sliceObjects{}
+	}
+	var parts []objects
+	for _, c := range plan.Calls {
+		if plan.Parent != nil {
+			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Table.Parent.Placeholder})
+		} else {
+			parts = append(parts, d.callObjects(ctx, c))
+		}
+	}
+	return &concatObjects{parts: parts}
+}
+
+// callObjects runs one call, through the per-query cache.
+func (d *Database) callObjects(ctx *sql.Context, c pushdown.Call) objects {
+	key := c.String()
+	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
+		return &sliceObjects{objs: cached}
+	}
+	switch c.Kind {
+	case pushdown.Retrieve:
+		return &retrieveObjects{ctx: ctx, db: d, call: c, key: key}
+	default:
+		params := make(stripeapi.Params, 0, len(c.Params)+1)
+		for _, p := range c.Params {
+			params.Add(p.Key, p.Value)
+		}
+		params.Add("limit", pageSize)
+		return &listObjects{db: d, pid: ctx.Pid(), key: key, it: d.client.List(ctx, c.Path, params)}
+	}
+}
+
+// retrieveObjects fetches one object on the first next. A missing object
+// is no row, not an error: WHERE Id = 'cus_gone' is simply empty.
+type retrieveObjects struct {
+	ctx  *sql.Context
+	db   *Database
+	call pushdown.Call
+	key  string
+	done bool
+}
+
+func (r *retrieveObjects) next() (stripeapi.Object, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	r.done = true
+	obj, err := r.db.client.Get(r.ctx, r.call.Path, nil)
+	if stripeapi.IsNotFound(err) {
+		r.db.cache.put(r.ctx.Pid(), r.key, nil)
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.db.cache.put(r.ctx.Pid(), r.key, []stripeapi.Object{obj})
+	return obj, nil
+}
+
+// listObjects streams a list call page by page, remembering a small
+// result for the rest of the query (a join's inner side rereads it).
+type listObjects struct {
+	db       *Database
+	pid      uint64
+	key      string
+	it       *stripeapi.Iter
+	seen     []stripeapi.Object
+	tooLarge bool
+}
+
+func (l *listObjects) next() (stripeapi.Object, error) {
+	if !l.it.Next() {
+		if err := l.it.Err(); err != nil {
+			return nil, err
+		}
+		if !l.tooLarge {
+			l.db.cache.put(l.pid, l.key, l.seen)
+		}
+		return nil, io.EOF
+	}
+	obj := l.it.Object()
+	if !l.tooLarge {
+		if len(l.seen) < maxCachedObjects {
+			l.seen = append(l.seen, obj)
+		} else {
+			l.tooLarge, l.seen = true, nil
+		}
+	}
+	return obj, nil
+}
+
+type sliceObjects struct {
+	objs []stripeapi.Object
+	i    int
+}
+
+func (s *sliceObjects) next() (stripeapi.Object, error) {
+	if s.i >= len(s.objs) {
+		return nil, io.EOF
+	}
+	s.i++
+	return s.objs[s.i-1], nil
+}
+
+type concatObjects struct {
+	parts []objects
+}
+
+func (c *concatObjects) next() (stripeapi.Object, error) {
+	for len(c.parts) > 0 {
+		obj, err := c.parts[0].next()
+		if err == io.EOF {
+			c.parts = c.parts[1:]
+			continue
+		}
+		return obj, err
+	}
+	return nil, io.EOF
+}
+
+// fanOut runs a nested table's call once per parent object, with the
+// parent's id in the path.
+type fanOut struct {
+	ctx     *sql.Context
+	db      *Database
+	parents objects
+	call    pushdown.Call
+	fill    string
+	cur     objects
+}
+
+func (f *fanOut) next() (stripeapi.Object, error) {
+	for {
+		if f.cur != nil {
+			obj, err := f.cur.next()
+			if err != io.EOF {
+				return obj, err
+			}
+			f.cur = nil
+		}
+		parent, err := f.parents.next()
+		if err != nil {
+			return nil, err
+		}
+		id, _ := parent["id"].(string)
+		if id == "" {
+			continue
+		}
+		f.cur = f.db.callObjects(f.ctx, f.call.ForParent(f.fill, id))
+	}
+}
+
+// rowIter converts objects into rows. Objects of another type (a bank
+// account among a customer's sources) and deleted stubs are skipped.
+type rowIter struct {
+	def *catalog.Table
+	src objects
+}
+
+func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		obj, err := r.src.next()
+		if err != nil {
+			return nil, err
+		}
+		if kind, _ := obj["object"].(string); kind != "" && kind != r.def.Object {
+			continue
+		}
+		if deleted, _ := obj["deleted"].(bool); deleted {
+			continue
+		}
+		return rowOf(r.def, obj)
+	}
+}
+
+func (r *rowIter) Close(*sql.Context) error { return nil }
