@@ -89,8 +89,11 @@ func FullScan(t *catalog.Table) Plan {
 	return build(t, newConstraints())
 }
 
+// fillPath puts an id into a path as one escaped segment. Dots are
+// escaped too, so an id of ".." cannot climb to another endpoint; no
+// Stripe id contains a dot.
 func fillPath(path, placeholder, value string) string {
-	return strings.ReplaceAll(path, placeholder, url.PathEscape(value))
+	return strings.ReplaceAll(path, placeholder, strings.ReplaceAll(url.PathEscape(value), ".", "%2E"))
 }
 
 // ForParent returns the call with a parent id in place of the placeholder,

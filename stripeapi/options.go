@@ -1,0 +1,46 @@
+package stripeapi
+
+// RequestOption adjusts a single call.
+type RequestOption func(*requestOptions)
+
+type requestOptions struct {
+	account        string
+	idempotencyKey string
+	expand         []string
+}
+
+// WithAccount sends the call on behalf of the Connect account acct
+// (Stripe-Account header), overriding Config.Account. An empty acct keeps the
+// default.
+func WithAccount(acct string) RequestOption {
+	return func(o *requestOptions) {
+		if acct != "" {
+			o.account = acct
+		}
+	}
+}
+
+// WithIdempotencyKey makes a POST use key as its Idempotency-Key instead of
+// a generated one, so that the caller can safely repeat the same logical
+// write across process restarts. It has no effect on GET and DELETE, which
+// Stripe treats as idempotent already.
+func WithIdempotencyKey(key string) RequestOption {
+	return func(o *requestOptions) { o.idempotencyKey = key }
+}
+
+// WithExpand asks Stripe to expand the given fields, appending one expand[]
+// parameter per path after the call's own parameters. On list and search
+// calls the paths start with "data." (e.g. "data.customer").
+func WithExpand(paths ...string) RequestOption {
+	return func(o *requestOptions) { o.expand = append(o.expand, paths...) }
+}
+
+func collectOptions(opts []RequestOption) requestOptions {
+	var o requestOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
