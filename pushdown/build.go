@@ -64,14 +64,14 @@ func build(t *catalog.Table, cs *constraints) Plan {
 	}
 	paramSets = applyScans(t, paramSets)
 
-	var paths []string
+	paths := []Call{{Kind: List, Path: t.ListPath}}
 	switch {
 	case t.Parent == nil:
-		paths = []string{t.ListPath}
 	case parentKnown:
+		paths = nil
 		for _, id := range parentIDs {
 			if id != "" {
-				paths = append(paths, fillPath(t.ListPath, t.Parent.Placeholder, id))
+				paths = append(paths, Call{Kind: List, Path: t.ListPath}.ForParent(t.Parent.Placeholder, id))
 			}
 		}
 		if len(paths) == 0 {
@@ -79,14 +79,15 @@ func build(t *catalog.Table, cs *constraints) Plan {
 			return plan
 		}
 	default:
-		paths = []string{t.ListPath}
 		// The parent plan is filled in by the caller that owns the
 		// catalog (Resolve); here we only mark that one is needed.
 		plan.Parent = &Plan{}
 	}
 	for _, path := range paths {
 		for _, ps := range paramSets {
-			plan.Calls = append(plan.Calls, Call{Kind: List, Path: path, Params: ps})
+			c := path
+			c.Params = ps
+			plan.Calls = append(plan.Calls, c)
 		}
 	}
 	return plan
@@ -130,7 +131,7 @@ func retrieves(t *catalog.Table, ids, parentIDs []string) []Call {
 		}
 		for _, parent := range parentIDs {
 			if parent != "" {
-				calls = append(calls, Call{Kind: Retrieve, Path: fillPath(path, t.Parent.Placeholder, parent)})
+				calls = append(calls, Call{Kind: Retrieve, Path: fillPath(path, t.Parent.Placeholder, parent), ParentID: parent})
 			}
 		}
 	}

@@ -33,6 +33,9 @@ type Call struct {
 	// a parent table it still holds the parent's placeholder.
 	Path   string
 	Params []catalog.Param
+	// ParentID is the parent object's id for a call on a nested resource,
+	// which every object it returns belongs to.
+	ParentID string
 }
 
 // String shows the call as an HTTP request line, brackets unescaped so
@@ -100,5 +103,6 @@ func fillPath(path, placeholder, value string) string {
 // for one step of a fan-out over a parent table.
 func (c Call) ForParent(placeholder, id string) Call {
 	c.Path = fillPath(c.Path, placeholder, id)
+	c.ParentID = id
 	return c
 }

@@ -50,9 +50,9 @@ type objects interface {
 func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql.RowIter, error) {
 	var src objects
 	if p.parent != nil {
-		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill}
+		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill, def: def}
 	} else {
-		src = d.callObjects(ctx, p.call)
+		src = withParent(def, p.call, d.callObjects(ctx, p.call))
 	}
 	return &rowIter{def: def, src: src}, nil
 }
@@ -65,9 +65,9 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	var parts []objects
 	for _, c := range plan.Calls {
 		if plan.Parent != nil {
-			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Table.Parent.Placeholder})
+			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Table.Parent.Placeholder, def: plan.Table})
 		} else {
-			parts = append(parts, d.callObjects(ctx, c))
+			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, c)))
 		}
 	}
 	return &concatObjects{parts: parts}
@@ -188,6 +188,7 @@ type fanOut struct {
 	parents objects
 	call    pushdown.Call
 	fill    string
+	def     *catalog.Table
 	cur     objects
 }
 
@@ -208,8 +209,33 @@ func (f *fanOut) next() (stripeapi.Object, error) {
 		if id == "" {
 			continue
 		}
-		f.cur = f.db.callObjects(f.ctx, f.call.ForParent(f.fill, id))
+		c := f.call.ForParent(f.fill, id)
+		f.cur = withParent(f.def, c, f.db.callObjects(f.ctx, c))
 	}
+}
+
+// withParent makes every object of a nested resource name its parent.
+// Stripe's objects do; stripe-mock's canned ones say customer: null, and
+// the call that found an object knows whose it is.
+func withParent(def *catalog.Table, c pushdown.Call, src objects) objects {
+	if def.Parent == nil || c.ParentID == "" {
+		return src
+	}
+	col, _ := def.Column(def.Parent.Column)
+	return &parentFill{src: src, field: col.Path, id: c.ParentID}
+}
+
+type parentFill struct {
+	src       objects
+	field, id string
+}
+
+func (p *parentFill) next() (stripeapi.Object, error) {
+	obj, err := p.src.next()
+	if err == nil && obj[p.field] == nil {
+		obj[p.field] = p.id
+	}
+	return obj, err
 }
 
 // rowIter converts objects into rows. Objects of another type (a bank

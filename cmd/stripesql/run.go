@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/server"
+	"github.com/stripesql/stripesql/stripeapi"
+	"github.com/stripesql/stripesql/tables"
+)
+
+// Demo mode talks to the in-process emulator through handlerTransport, so
+// the base URL is never resolved; it only has to be a valid http URL. The
+// emulator accepts any key.
+const (
+	demoAPIBase = "http://demo-emulator.invalid"
+	demoAPIKey  = "sk_test_demo"
+)
+
+// run is the whole program short of process concerns (os.Args, the
+// environment, signals, exit status), so tests can drive it in-process.
+// It returns when ctx is cancelled or the command fails.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, env, stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, args, stderr)
+	case "version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "help":
+		_, err := parseServeConfig([]string{"-h"}, env, stdout)
+		return err
+	}
+	return fmt.Errorf("unknown command %q (want serve, emulator, version or help)", cmd)
+}
+
+// serve runs the MySQL server until ctx is cancelled.
+func serve(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeConfig(args, env, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	// Listen first, so the first log line can give the real address (the
+	// port may have been 0) and nothing is logged before it.
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen for MySQL clients: %w", err)
+	}
+	defer ln.Close() // a no-op once the server owns and closes it
+
+	demo := cfg.demo || cfg.apiKey == ""
+	api := stripeapi.Config{
+		BaseURL: cfg.apiBase,
+		APIKey:  cfg.apiKey,
+		Account: cfg.account,
+		Rate:    cfg.rate,
+		Logger:  log,
+	}
+	connect := slog.String("connect", connectCommand(ln.Addr(), cfg))
+	if demo {
+		api.BaseURL, api.APIKey = demoAPIBase, demoAPIKey
+		api.HTTPClient = &http.Client{Transport: handlerTransport{emulator.NewDemo()}}
+		why := "no Stripe API key set"
+		if cfg.demo {
+			why = "--demo"
+		}
+		log.Info("serving the embedded demo Stripe emulator ("+why+"), not a Stripe account", connect,
+			"addr", ln.Addr().String())
+		if cfg.apiBase != defaultAPIBase {
+			log.Warn("--api-base is ignored in demo mode; give an API key to use it", "api_base", cfg.apiBase)
+		}
+	} else {
+		// The key itself is never logged; its prefix tells the mode.
+		log.Info("serving a Stripe account", connect, "addr", ln.Addr().String(),
+			"mode", stripeapi.ModeOfKey(cfg.apiKey).String(), "api_base", cfg.apiBase, "account", cfg.account)
+	}
+	if cfg.readOnly {
+		log.Info("read-only: writes are refused")
+	}
+
+	// GMS and vitess log through process-wide loggers; send them to ours.
+	server.RouteEngineLogs(log)
+
+	client, err := stripeapi.New(api)
+	if err != nil {
+		return fmt.Errorf("stripe client: %w", err)
+	}
+	db := tables.NewDatabase(tables.Config{
+		Name:    cfg.database,
+		Catalog: catalog.Builtin(),
+		Client:  client,
+		Logger:  log,
+	})
+
+	// PROCEDURES: the Go stored procedures (ConfirmPaymentIntent,
+	// FinalizeInvoice, ...) are not written yet. When package procedures
+	// lands, build them here from client and the catalog and pass them in.
+	var procs []sql.ExternalStoredProcedureDetails
+
+	srv, err := server.New(server.Config{
+		Listener:   ln,
+		User:       cfg.user,
+		Password:   cfg.password,
+		Database:   db,
+		Procedures: procs,
+		ReadOnly:   cfg.readOnly,
+		Logger:     log,
+	})
+	if err != nil {
+		return err
+	}
+	err = srv.Serve(ctx)
+	log.Info("stopped")
+	return err
+}
+
+// connectCommand is the mysql command line that reaches the server at
+// addr. It names the password option, never the password.
+func connectCommand(addr net.Addr, cfg serveConfig) string {
+	host, port := "127.0.0.1", ""
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+		if !tcp.IP.IsUnspecified() {
+			host = tcp.IP.String()
+		}
+	}
+	cmd := fmt.Sprintf("mysql -h %s -P %s -u %s", host, port, cfg.user)
+	if cfg.password != "" {
+		cmd += " -p"
+	}
+	return cmd + " " + cfg.database
+}
+
+// runEmulator serves the demo emulator over HTTP, for pointing other
+// Stripe clients, or a second stripesql, at it.
+func runEmulator(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stripesql emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:12111", "HTTP `address` to listen on; port 0 picks a free port")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	base := "http://" + ln.Addr().String()
+	log.Info("serving the demo Stripe emulator", "api_base", base,
+		"try", "stripesql --api-base "+base+" --api-key sk_test_any")
+	if err := emulator.Serve(ctx, ln, emulator.NewDemo()); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

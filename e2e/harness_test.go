@@ -1,0 +1,218 @@
+// Package e2e runs stripesql end to end: the MySQL wire server, the tables,
+// the Stripe client and the emulator, with every request the client sends
+// first checked against Stripe's OpenAPI spec by an in-process stripe-mock.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/internal/specvalidate"
+	"github.com/stripesql/stripesql/server"
+	"github.com/stripesql/stripesql/stripeapi"
+	"github.com/stripesql/stripesql/tables"
+)
+
+// env is one running stripesql over one emulator.
+type env struct {
+	emu *emulator.Emulator
+	db  *sql.DB
+	// direct reaches the emulator without stripesql, for expected values.
+	direct string
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newEnv starts stripesql on the demo emulator behind the spec validator.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	emu := emulator.NewDemo()
+	validated, err := specvalidate.Wrap(emu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startOn(t, emu, validated, catalog.Builtin())
+}
+
+// startOn serves the catalog's tables over the given Stripe handler.
+func startOn(t *testing.T, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog) *env {
+	t.Helper()
+	api := httptest.NewServer(stripe)
+	t.Cleanup(api.Close)
+	e := &env{emu: emu, logs: &syncBuffer{}}
+	if emu != nil {
+		direct := httptest.NewServer(emu)
+		t.Cleanup(direct.Close)
+		e.direct = direct.URL
+	}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := stripeapi.New(stripeapi.Config{
+		BaseURL: api.URL, APIKey: "sk_test_e2e", Rate: 10000, Burst: 100,
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{
+		Listener: ln, User: "root",
+		Database: tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: client, Logger: logger}),
+		Logger:   logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/stripe", ln.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(2)
+	t.Cleanup(func() { db.Close() })
+	e.db = db
+	return e
+}
+
+// query runs q and returns every value as a nullable string, the way the
+// text protocol carries it.
+func (e *env) query(t *testing.T, q string, args ...any) [][]sql.NullString {
+	t.Helper()
+	rows, err := e.db.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]sql.NullString
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+// calls runs q and returns the request lines the emulator received for it.
+func (e *env) calls(t *testing.T, q string) ([][]sql.NullString, []string) {
+	t.Helper()
+	e.emu.ResetRequests()
+	rows := e.query(t, q)
+	var lines []string
+	for _, r := range e.emu.Requests() {
+		line := r.Method + " " + r.Path
+		if r.RawQuery != "" {
+			line += "?" + r.RawQuery
+		}
+		lines = append(lines, line)
+	}
+	return rows, lines
+}
+
+// list reads a whole list endpoint straight from the emulator, with
+// net/http and encoding/json only, so expected values do not depend on
+// stripesql's client.
+func (e *env) list(t *testing.T, path string, params string) []map[string]any {
+	t.Helper()
+	var all []map[string]any
+	after := ""
+	for {
+		q := "limit=100"
+		if params != "" {
+			q += "&" + params
+		}
+		if after != "" {
+			q += "&starting_after=" + after
+		}
+		var page struct {
+			Data    []map[string]any `json:"data"`
+			HasMore bool             `json:"has_more"`
+		}
+		e.getJSON(t, path+"?"+q, &page)
+		all = append(all, page.Data...)
+		if !page.HasMore || len(page.Data) == 0 {
+			return all
+		}
+		after = page.Data[len(page.Data)-1]["id"].(string)
+	}
+}
+
+func (e *env) getJSON(t *testing.T, pathAndQuery string, v any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", e.direct+pathAndQuery, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_e2e")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", pathAndQuery, resp.Status)
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// sqlNull is a nullable text value as the driver returns it.
+type sqlNull = sql.NullString

@@ -1,0 +1,129 @@
+package emulator
+
+import "strings"
+
+// Customers and their cards (/v1/customers/{customer}/sources).
+
+func customerDefaults(tx *tx, o object) {
+	o["balance"] = int64(0)
+	o["delinquent"] = false
+	o["invoice_prefix"] = strings.ToUpper(tx.s.randomString(8))
+	o["invoice_settings"] = object{"custom_fields": nil, "default_payment_method": nil, "footer": nil, "rendering_options": nil}
+	o["next_invoice_sequence"] = int64(1)
+	o["preferred_locales"] = []any{}
+	o["tax_exempt"] = "none"
+}
+
+// createCustomer attaches the card of a source token or an existing
+// payment method, as Stripe does for those create params.
+func createCustomer(tx *tx, o object, p params) *apiError {
+	var tc testCard
+	if tok := p.str("source"); tok != "" {
+		var ok bool
+		if tc, ok = testCardFor(tok); !ok {
+			return errNoSuch("token", tok, "source")
+		}
+	}
+	var pm object
+	if id := p.str("payment_method"); id != "" {
+		var err *apiError
+		if pm, err = tx.mustGet("payment_method", id, "payment_method"); err != nil {
+			return err
+		}
+	}
+	if p.str("source") != "" {
+		card := tx.newCard(str(o, "id"), tc)
+		tx.insert(card)
+		o["default_source"] = card["id"]
+	}
+	if pm != nil {
+		pm["customer"] = o["id"]
+		tx.touchObj(pm)
+	}
+	return nil
+}
+
+// deleteCustomer leaves a tombstone (Stripe still answers a retrieve of a
+// deleted customer, with {"deleted": true}), removes its cards, detaches
+// its payment methods and cancels its subscriptions.
+func deleteCustomer(tx *tx, r *record, p params) (any, *apiError) {
+	id := str(r.obj, "id")
+	for _, c := range tx.s.live("card") {
+		if str(c.obj, "customer") == id {
+			tx.s.remove("card", str(c.obj, "id"))
+		}
+	}
+	for _, pm := range tx.s.live("payment_method") {
+		if str(pm.obj, "customer") == id {
+			pm.obj["customer"] = nil
+			tx.touch(pm)
+		}
+	}
+	for _, sub := range tx.s.live("subscription") {
+		if str(sub.obj, "customer") == id && !isEnded(sub.obj) {
+			tx.endSubscription(sub.obj)
+			tx.touch(sub)
+		}
+	}
+	return deleteTombstone(tx, r, p)
+}
+
+// createCard adds a card from a test token (source=tok_visa) to the
+// customer in the path, making it the default source if there is none.
+func createCard(tx *tx, o object, p params) *apiError {
+	tok := p.str("source")
+	if tok == "" {
+		return errMissingParam("source")
+	}
+	tc, ok := testCardFor(tok)
+	if !ok {
+		return errNoSuch("token", tok, "source")
+	}
+	for k, v := range tx.newCard(str(o, "customer"), tc) {
+		if k != "id" && k != "metadata" {
+			o[k] = v
+		}
+	}
+	if cust := tx.get("customer", str(o, "customer")); cust != nil && cust["default_source"] == nil {
+		cust["default_source"] = o["id"]
+		tx.touchObj(cust)
+	}
+	return nil
+}
+
+// newCard builds a card object for a customer from test card data.
+func (tx *tx) newCard(customerID string, tc testCard) object {
+	o := tx.newObject(tx.res("card"))
+	o["customer"] = customerID
+	o["brand"] = tc.brand
+	o["last4"] = tc.last4
+	o["funding"] = tc.funding
+	o["country"] = tc.country
+	o["exp_month"] = int64(tx.now.Month())
+	o["exp_year"] = int64(tx.now.Year() + 3)
+	o["fingerprint"] = tc.fingerprint()
+	o["cvc_check"] = "pass"
+	o["regulated_status"] = "unregulated"
+	return o
+}
+
+// detachCard removes a card (DELETE /v1/customers/{customer}/sources/{id})
+// and moves the customer's default source to its newest remaining card.
+func detachCard(tx *tx, r *record, _ params) (any, *apiError) {
+	card := r.obj
+	custID := str(card, "customer")
+	tx.s.remove("card", str(card, "id"))
+	if cust := tx.get("customer", custID); cust != nil && cust["default_source"] == card["id"] {
+		cust["default_source"] = nil
+		for _, c := range tx.s.live("card") {
+			if str(c.obj, "customer") == custID {
+				cust["default_source"] = c.obj["id"]
+				break
+			}
+		}
+		tx.touchObj(cust)
+	}
+	out := cloneObject(card)
+	out["deleted"] = true
+	return out, nil
+}

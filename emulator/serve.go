@@ -1,0 +1,219 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// maxBody bounds request bodies; Stripe's own limit is far below it.
+const maxBody = 1 << 20
+
+// ServeHTTP answers a Stripe API request. The request is logged, then in
+// order: an armed fault may fire, the API key is checked, an idempotent
+// replay may answer, and finally the route's handler runs. The handler and
+// the encoding of its answer run under the emulator's lock; the answer is
+// written after the lock is released.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var form url.Values
+	var formErr error
+	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+		raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+		if err == nil {
+			form, formErr = url.ParseQuery(string(raw))
+		} else {
+			formErr = err
+		}
+	}
+	entry := Request{
+		Method:         r.Method,
+		Path:           r.URL.Path,
+		RawQuery:       r.URL.RawQuery,
+		Form:           form,
+		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Account:        r.Header.Get("Stripe-Account"),
+	}
+
+	e.mu.Lock()
+	w.Header().Set("Request-Id", "req_"+randomString(e.reqRNG.IntN, 14))
+	idx := len(e.log)
+	e.log = append(e.log, entry)
+	kind := e.takeFault(r.Method, r.URL.Path)
+	if kind == FaultDropConnection {
+		e.mu.Unlock()
+		dropConnection(w)
+		return
+	}
+	status, body, replayed := e.respond(r, kind, form, formErr, entry)
+	if kind == FaultDropAfterCommit {
+		status = 0
+	}
+	e.log[idx].Status = status
+	e.mu.Unlock()
+
+	if kind == FaultDropAfterCommit {
+		dropConnection(w)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Stripe-Version", APIVersion)
+	faultHeaders(kind, h)
+	if entry.IdempotencyKey != "" {
+		h.Set("Idempotency-Key", entry.IdempotencyKey)
+	}
+	if replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// APIVersion is the Stripe API version whose behaviour and object shapes
+// the emulator follows.
+const APIVersion = "2026-08-26.dahlia"
+
+// respond computes the status and body of a request. It runs with e.mu held.
+func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, formErr error, entry Request) (status int, body []byte, replayed bool) {
+	if err := faultError(kind); err != nil {
+		return err.status, encode(err.body()), false
+	}
+	if !authorized(r) {
+		return errNoAPIKey.status, encode(errNoAPIKey.body()), false
+	}
+	if formErr != nil {
+		err := invalidRequest("", "Invalid request body: %v", formErr)
+		return err.status, encode(err.body()), false
+	}
+	var scope string
+	if r.Method == http.MethodPost && entry.IdempotencyKey != "" {
+		scope = idempotencyScope(entry.Account, entry.IdempotencyKey)
+		fp := fingerprint(r.Method, r.URL.Path, form)
+		if prev := e.replays[scope]; prev != nil {
+			if prev.fingerprint != fp {
+				err := errIdempotencyMismatch(entry.IdempotencyKey)
+				return err.status, encode(err.body()), false
+			}
+			return prev.status, prev.body, true
+		}
+		defer func() {
+			if storable(status) {
+				e.replays[scope] = &replay{fingerprint: fp, status: status, body: body}
+			}
+		}()
+	}
+	out, err := e.dispatch(e.tx(), r, form)
+	if err != nil {
+		return err.status, encode(err.body()), false
+	}
+	return http.StatusOK, encode(out), false
+}
+
+// authorized accepts any non-empty Bearer token or Basic user name; the
+// emulator has no notion of keys, only of their presence.
+func authorized(r *http.Request) bool {
+	if user, _, ok := r.BasicAuth(); ok {
+		return user != ""
+	}
+	const prefix = "Bearer "
+	h := r.Header.Get("Authorization")
+	return len(h) > len(prefix) && h[:len(prefix)] == prefix
+}
+
+// dispatch routes a request to its generic handler, after validating its
+// parameters against the operation's schema.
+func (e *Emulator) dispatch(tx *tx, r *http.Request, form url.Values) (any, *apiError) {
+	method, path := r.Method, r.URL.Path
+	rt, ok := e.reg.match(path)
+	if !ok {
+		return nil, errUnrecognizedURL(method, path)
+	}
+	res := rt.res
+	var handler func(p params) (any, *apiError)
+	switch {
+	case rt.verb == "search" && method == http.MethodGet:
+		handler = func(p params) (any, *apiError) {
+			return tx.search(rt, p, path, func(rec *record) bool {
+				return e.searchLag <= 0 || tx.now.Sub(rec.touched) >= e.searchLag
+			})
+		}
+	case rt.id == "" && method == http.MethodGet:
+		handler = func(p params) (any, *apiError) { return tx.list(rt, p, path) }
+	case rt.id == "" && method == http.MethodPost:
+		handler = func(p params) (any, *apiError) {
+			if rt.parentID != "" {
+				if _, err := tx.parent(rt); err != nil {
+					return nil, err
+				}
+			}
+			return tx.create(res, rt.parentID, p)
+		}
+	case rt.verb == "" && method == http.MethodGet:
+		handler = func(p params) (any, *apiError) { return tx.retrieve(rt) }
+	case rt.verb == "" && method == http.MethodPost:
+		handler = func(p params) (any, *apiError) { return tx.update(rt, p) }
+	case rt.verb == "" && method == http.MethodDelete && res.del != nil:
+		handler = func(p params) (any, *apiError) { return tx.remove(rt, p) }
+	case rt.verb != "" && method == http.MethodPost && res.actions[rt.verb] != nil:
+		handler = func(p params) (any, *apiError) { return tx.act(rt, p) }
+	}
+	op := spec().Operations[res.template(method, rt.suffix)]
+	if handler == nil || op == nil {
+		return nil, errUnrecognizedURL(method, path)
+	}
+
+	p := params(parseForm(r.URL.Query()))
+	isBody := method != http.MethodGet
+	if isBody {
+		for k, v := range parseForm(form) {
+			p[k] = v
+		}
+	}
+	if err := p.validate(op, isBody); err != nil {
+		return nil, err
+	}
+	out, err := handler(p)
+	if err != nil {
+		return nil, err
+	}
+	return tx.expandResponse(out, expandPaths(p))
+}
+
+// expandResponse applies expand[] to a handler's answer.
+func (tx *tx) expandResponse(out any, paths []string) (any, *apiError) {
+	if len(paths) == 0 {
+		return out, nil
+	}
+	o, ok := out.(object)
+	if !ok {
+		return out, nil
+	}
+	if kind := str(o, "object"); kind == "list" || kind == "search_result" {
+		data, err := tx.expandList(o["data"].([]any), paths)
+		if err != nil {
+			return nil, err
+		}
+		o = without(o, "data")
+		o["data"] = data
+		return o, nil
+	}
+	return tx.expand(o, paths)
+}
+
+// encode renders a response body as Stripe does: indented JSON, with no
+// HTML escaping.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		// Objects are built from JSON-compatible values only.
+		panic("emulator: cannot encode response: " + err.Error())
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,195 @@
+package specvalidate
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stripesql/stripesql/emulator"
+)
+
+// call sends one request to h and decodes the JSON answer.
+func call(t *testing.T, h http.Handler, method, target, body string) (int, map[string]any) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer sk_demo_anything")
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("%s %s: not JSON (%d): %s", method, target, rec.Code, rec.Body.String())
+	}
+	return rec.Code, out
+}
+
+func wrapDemo(t *testing.T) (*emulator.Emulator, http.Handler) {
+	t.Helper()
+	e := emulator.NewDemo()
+	h, err := Wrap(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, h
+}
+
+func TestMisspelledFilterNeverReachesEmulator(t *testing.T) {
+	e, h := wrapDemo(t)
+	status, body := call(t, h, "GET", "/v1/customers?emial=alice.smith%40example.com", "")
+	if status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %v", status, body)
+	}
+	if typ := body["error"].(map[string]any)["type"]; typ != "invalid_request_error" {
+		t.Errorf("error type %v", typ)
+	}
+	if n := len(e.Requests()); n != 0 {
+		t.Errorf("emulator saw %d requests, want 0", n)
+	}
+}
+
+func TestValidFilterReturnsEmulatorRows(t *testing.T) {
+	e, h := wrapDemo(t)
+	status, body := call(t, h, "GET", "/v1/customers?email=Alice.Smith%40Example.com", "")
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	data := body["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["email"] != "Alice.Smith@Example.com" {
+		t.Fatalf("rows = %v, want the one demo customer with that email", data)
+	}
+	if reqs := e.Requests(); len(reqs) != 1 || reqs[0].Path != "/v1/customers" {
+		t.Errorf("emulator log = %+v", reqs)
+	}
+}
+
+// TestDemoListsAreSpecValid lists every resource of the demo account, all
+// pages, through the validator: the emulator's paths, filters and cursors
+// are all accepted by the spec, and every object is returned.
+func TestDemoListsAreSpecValid(t *testing.T) {
+	e, h := wrapDemo(t)
+	custWithCards := e.IDs("customer")[len(e.IDs("customer"))-1] // the oldest customer has cards
+	lists := []struct {
+		path   string
+		extra  string
+		object string
+		want   int
+	}{
+		{"/v1/accounts", "", "account", e.Count("account")},
+		{"/v1/charges", "", "charge", e.Count("charge")},
+		{"/v1/customers", "&test_clock=clock_1PdemoA40", "customer", 1},
+		{"/v1/customers", "&created[gte]=1704067200", "customer", e.Count("customer") - 4},
+		{"/v1/customers/" + custWithCards + "/sources", "&object=card", "card", 3},
+		{"/v1/invoiceitems", "", "invoiceitem", e.Count("invoiceitem")},
+		{"/v1/invoices", "&status=paid", "invoice", -1},
+		{"/v1/payment_intents", "", "payment_intent", e.Count("payment_intent")},
+		{"/v1/payment_methods", "&type=card", "payment_method", e.Count("payment_method")},
+		{"/v1/prices", "&active=false", "price", 8},
+		{"/v1/products", "&active=true&shippable=true", "product", -1},
+		{"/v1/quotes", "&status=open", "quote", 3},
+		{"/v1/refunds", "", "refund", e.Count("refund")},
+		{"/v1/subscriptions", "&status=all", "subscription", e.Count("subscription") - 4}, // 4 on test clocks
+	}
+	for _, l := range lists {
+		t.Run(strings.TrimPrefix(l.path, "/v1/")+l.extra, func(t *testing.T) {
+			seen := map[string]bool{}
+			cursor := ""
+			for page := 0; ; page++ {
+				status, body := call(t, h, "GET", l.path+"?limit=100"+l.extra+cursor, "")
+				if status != http.StatusOK {
+					t.Fatalf("page %d: status %d: %v", page, status, body)
+				}
+				data := body["data"].([]any)
+				for _, d := range data {
+					o := d.(map[string]any)
+					if o["object"] != l.object {
+						t.Fatalf("object %v, want %s", o["object"], l.object)
+					}
+					seen[o["id"].(string)] = true
+				}
+				if body["has_more"] != true {
+					break
+				}
+				cursor = "&starting_after=" + data[len(data)-1].(map[string]any)["id"].(string)
+			}
+			if l.want >= 0 && len(seen) != l.want {
+				t.Errorf("listed %d objects, want %d", len(seen), l.want)
+			}
+			if len(seen) == 0 {
+				t.Error("listed nothing")
+			}
+		})
+	}
+}
+
+// TestValidRequestsPassUnchanged sends create, update, delete, action and
+// search requests through the validator and directly to a second, identical
+// emulator: stripe-mock accepts each one and the answers are the same.
+func TestValidRequestsPassUnchanged(t *testing.T) {
+	_, h := wrapDemo(t)
+	direct := emulator.NewDemo()
+	steps := []struct{ method, path, body string }{
+		{"POST", "/v1/customers", "email=new%40example.com&name=New&metadata[tier]=gold&address[country]=US"},
+		{"GET", "/v1/customers?limit=3&created[gte]=1704067200&created[lt]=1751328000", ""},
+		{"GET", "/v1/customers/search?query=" + url.QueryEscape(`email~"example" AND -metadata["tier"]:null`) + "&limit=5", ""},
+		{"GET", "/v1/invoices?status=open&collection_method=send_invoice&limit=5", ""},
+		{"GET", "/v1/subscriptions?status=ended&limit=5", ""},
+		{"GET", "/v1/prices?recurring[interval]=month&type=recurring&lookup_keys[]=pro_monthly", ""},
+		{"GET", "/v1/charges/search?query=" + url.QueryEscape(`amount>1000 AND status:"succeeded"`), ""},
+		{"POST", "/v1/products", "name=Gadget&shippable=true"},
+		{"POST", "/v1/invoiceitems", "customer=CUS&amount=1500&currency=usd&description=Work"},
+		{"POST", "/v1/invoices", "customer=CUS&pending_invoice_items_behavior=include"},
+		{"POST", "/v1/invoices/INV/finalize", ""},
+		{"POST", "/v1/invoices/INV/pay", ""},
+		{"POST", "/v1/customers/CUS", "description=&metadata[tier]="},
+		{"POST", "/v1/customers/CUS/sources", "source=tok_visa"},
+		{"POST", "/v1/payment_intents", "amount=1500&currency=usd&payment_method=pm_card_visa&confirm=true"},
+		{"POST", "/v1/quotes", "customer=CUS"},
+		{"POST", "/v1/accounts", "type=standard&business_profile[name]=StagingName"},
+		{"DELETE", "/v1/customers/CUS", ""},
+	}
+	vars := map[string]string{}
+	for _, s := range steps {
+		path, body := s.path, s.body
+		for k, v := range vars {
+			path = strings.ReplaceAll(path, k, v)
+			body = strings.ReplaceAll(body, k, v)
+		}
+		gotStatus, got := call(t, h, s.method, path, body)
+		wantStatus, want := call(t, direct, s.method, path, body)
+		if gotStatus != http.StatusOK || wantStatus != http.StatusOK {
+			t.Fatalf("%s %s %s: through validator %d %v; direct %d", s.method, path, body, gotStatus, got, wantStatus)
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if string(g) != string(w) {
+			t.Errorf("%s %s: answers differ:\n%s\n%s", s.method, path, g, w)
+		}
+		switch got["object"] {
+		case "customer":
+			if vars["CUS"] == "" {
+				vars["CUS"] = got["id"].(string)
+			}
+		case "invoice":
+			vars["INV"] = got["id"].(string)
+		}
+	}
+}
+
+func TestStripeMockIsStateless(t *testing.T) {
+	h, err := StripeMock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/v1/customers/cus_doesnotexist", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "cus_doesnotexist") {
+		t.Fatalf("stripe-mock answered %d: %s", rec.Code, rec.Body.String())
+	}
+}

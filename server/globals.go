@@ -1,0 +1,45 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/dolthub/go-mysql-server/sql"
+)
+
+// ServerVersion is the version stripesql reports in the handshake banner,
+// in @@version and in VERSION(). It keeps the MySQL 8.0 prefix GMS emulates
+// so that clients choosing features by version keep working.
+const ServerVersion = "8.0.31-stripesql"
+
+// VersionComment is @@version_comment, which the mysql client prints after
+// the server version in its banner. ASCII only: clients show it in whatever
+// character set they happen to negotiate.
+const VersionComment = "stripesql - Stripe over MySQL"
+
+// noFileAccess is the value of @@secure_file_priv. GMS's default, "", lets
+// any client read and write the server's files (LOAD_FILE, LOAD DATA
+// INFILE, SELECT ... INTO OUTFILE) with the server's permissions, and
+// GMS has no value meaning "none". A directory that cannot exist, because
+// its parent is not a directory, makes every such access fail.
+// LOAD DATA LOCAL INFILE reads the client's files and is unaffected.
+const noFileAccess = "/dev/null/stripesql-file-access-disabled"
+
+// setGlobalVariables sets the system variables stripesql changes from
+// GMS's defaults: @@version and @@version_comment ("8.0.31" and "Dolt"
+// there) and @@secure_file_priv.
+//
+// GMS keeps system variables in a process-wide registry
+// (sql.SystemVariables) and copies it into each new session, so this is the
+// one place stripesql writes to GMS's global state. The values are
+// constants, so servers created concurrently in one process agree on them.
+func setGlobalVariables() error {
+	err := sql.SystemVariables.AssignValues(map[string]any{
+		"version":          ServerVersion,
+		"version_comment":  VersionComment,
+		"secure_file_priv": noFileAccess,
+	})
+	if err != nil {
+		return fmt.Errorf("set system variables: %w", err)
+	}
+	return nil
+}
