@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 
 	"github.com/stripesql/stripesql/catalog"
 )
@@ -13,25 +14,107 @@ import (
 // it the planner keeps fewer columns in the calls (the engine still filters).
 const maxListCalls = 50
 
-// Build plans the calls for a table given the conjuncts of its WHERE
-// clause. Conjuncts the planner does not understand are simply not used
-// to narrow the calls; they are still evaluated by the engine.
-func Build(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) Plan {
-	cs := newConstraints()
-	for _, e := range conjuncts {
-		cs.add(ctx, t, e)
-	}
-	return build(t, cs)
+// Options are the per-session choices that shape a plan.
+type Options struct {
+	// Search allows the Search API, and only where the alternative is a
+	// full scan: Search is eventually consistent, lists are not.
+	Search bool
 }
 
-// Pushable reports whether Build narrows the calls for these conjuncts
-// compared with a full scan.
-func Pushable(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) bool {
+// Build plans the calls for a table given the conjuncts of its WHERE
+// clause. Conjuncts the planner does not understand are simply not used
+// to narrow the calls; the engine evaluates every conjunct on every row.
+//
+// In order of preference: retrieves and list filters (consistent and
+// exact); a union over an OR whose branches each narrow that way; one
+// Search query; a union whose branches may use Search; a full scan.
+func Build(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression, opts Options) Plan {
 	cs := newConstraints()
 	for _, e := range conjuncts {
 		cs.add(ctx, t, e)
 	}
-	return cs.never || len(cs.values) > 0 || len(cs.bounds) > 0
+	if cs.never {
+		return Plan{Table: t, Empty: true}
+	}
+	if plan := build(t, cs); !plan.IsFullScan() {
+		return plan
+	}
+	if plan, ok := distributeOr(ctx, t, conjuncts, Options{}); ok {
+		return plan
+	}
+	if opts.Search {
+		if plan, ok := searchPlan(ctx, t, conjuncts); ok {
+			return plan
+		}
+		if plan, ok := distributeOr(ctx, t, conjuncts, opts); ok {
+			return plan
+		}
+	}
+	return FullScan(t)
+}
+
+// IsFullScan reports a plan that reads the whole table.
+func (p Plan) IsFullScan() bool {
+	return !p.Empty && p.String() == FullScan(p.Table).String()
+}
+
+// distributeOr plans `rest AND (b1 OR b2 …)` as the union of the plans of
+// `rest AND bi`, when every branch narrows. Rows found by several branches
+// are returned once (Plan.Dedupe).
+func distributeOr(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression, opts Options) (Plan, bool) {
+	for i, e := range conjuncts {
+		or, ok := e.(*expression.Or)
+		if !ok {
+			continue
+		}
+		rest := append(append([]sql.Expression(nil), conjuncts[:i]...), conjuncts[i+1:]...)
+		union := Plan{Table: t, Dedupe: true, Empty: true}
+		seen := map[string]bool{}
+		for _, branch := range disjuncts(or) {
+			plan := Build(ctx, t, append(append([]sql.Expression(nil), rest...), expression.SplitConjunction(ctx, branch)...), opts)
+			if plan.IsFullScan() || plan.Parent != nil {
+				union = Plan{}
+				break
+			}
+			for _, c := range plan.Calls {
+				if key := c.String(); !seen[key] {
+					seen[key] = true
+					union.Calls = append(union.Calls, c)
+					union.Empty = false
+				}
+			}
+		}
+		if union.Table != nil {
+			return union, true
+		}
+	}
+	return Plan{}, false
+}
+
+func disjuncts(e sql.Expression) []sql.Expression {
+	if or, ok := e.(*expression.Or); ok {
+		return append(disjuncts(or.LeftChild), disjuncts(or.RightChild)...)
+	}
+	return []sql.Expression{e}
+}
+
+// searchPlan is one Search query for what the conjuncts let Search express.
+func searchPlan(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) (Plan, bool) {
+	if t.Search == nil {
+		return Plan{}, false
+	}
+	and, or := searchClauses(ctx, t, conjuncts)
+	var query string
+	switch {
+	case len(and) > 0:
+		query = strings.Join(and, " AND ")
+	case len(or) > 0:
+		query = strings.Join(or, " OR ")
+	default:
+		return Plan{}, false
+	}
+	call := Call{Kind: Search, Path: t.Search.Path, Params: []catalog.Param{{Key: "query", Value: query}}}
+	return Plan{Table: t, Calls: []Call{call}}, true
 }
 
 func build(t *catalog.Table, cs *constraints) Plan {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function/json"
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/stripesql/stripesql/catalog"
@@ -24,6 +25,15 @@ func lit(v any) sql.Expression {
 	default:
 		return expression.NewLiteral(v, types.Int64)
 	}
+}
+
+func metadata(key string) sql.Expression {
+	ctx := sql.NewEmptyContext()
+	extract, err := json.NewJSONExtract(ctx, field("Metadata"), lit("$."+key))
+	if err != nil {
+		panic(err)
+	}
+	return json.NewJSONUnquote(ctx, extract)
 }
 
 func eq(a, b sql.Expression) sql.Expression { return expression.NewEquals(a, b) }
@@ -90,8 +100,47 @@ func TestBuild(t *testing.T) {
 			"no Stripe call (the filter is never true)"},
 		{"number against a string column is not pushed", "Customers", []sql.Expression{eq(field("Email"), lit(int64(5)))},
 			"GET /v1/customers"},
-		{"unfilterable column is a scan", "Customers", []sql.Expression{eq(field("Name"), lit("Ann"))},
+		{"unfilterable column is a scan", "Customers", []sql.Expression{eq(field("Description"), lit("Ann"))},
 			"GET /v1/customers"},
+		{"search equality where the list cannot filter", "Customers", []sql.Expression{eq(field("Name"), lit("Ann"))},
+			`GET /v1/customers/search?query=name:"Ann"`},
+		{"LIKE substring", "Customers", []sql.Expression{expression.NewLike(field("Email"), lit("%smith%"), nil)},
+			`GET /v1/customers/search?query=email~"smith"`},
+		{"LIKE uses the longest literal run", "Customers", []sql.Expression{expression.NewLike(field("Name"), lit("a_jo%hnson%"), nil)},
+			`GET /v1/customers/search?query=name~"hnson"`},
+		{"LIKE with too short a run is a scan", "Customers", []sql.Expression{expression.NewLike(field("Name"), lit("%an%"), nil)},
+			"GET /v1/customers"},
+		{"metadata equality", "Customers", []sql.Expression{eq(metadata("tier"), lit("gold"))},
+			`GET /v1/customers/search?query=metadata["tier"]:"gold"`},
+		{"metadata key with odd characters", "Customers", []sql.Expression{eq(metadata(`"a b"`), lit("x"))},
+			`GET /v1/customers/search?query=metadata["a b"]:"x"`},
+		{"amount comparison", "PaymentIntents", []sql.Expression{expression.NewGreaterThan(field("Amount"), lit(int64(1000)))},
+			`GET /v1/payment_intents/search?query=amount>1000`},
+		{"amount comparison literal first", "PaymentIntents", []sql.Expression{expression.NewGreaterThan(lit(int64(1000)), field("Amount"))},
+			`GET /v1/payment_intents/search?query=amount<1000`},
+		{"not equal", "PaymentIntents", []sql.Expression{expression.NewNot(eq(field("Status"), lit("canceled")))},
+			`GET /v1/payment_intents/search?query=-status:"canceled"`},
+		{"several clauses are ANDed", "Charges", []sql.Expression{eq(field("Status"), lit("succeeded")), expression.NewLessThanOrEqual(field("Amount"), lit(int64(500)))},
+			`GET /v1/charges/search?query=status:"succeeded" AND amount<=500`},
+		{"a value cannot escape its quotes", "Customers", []sql.Expression{eq(field("Name"), lit(`x" OR email:"y\`))},
+			`GET /v1/customers/search?query=name:"x\" OR email:\"y\\"`},
+		{"OR of search clauses is one query", "Customers", []sql.Expression{expression.NewOr(
+			expression.NewLike(field("Name"), lit("%ann%"), nil), expression.NewLike(field("Email"), lit("%ann%"), nil))},
+			`GET /v1/customers/search?query=name~"ann" OR email~"ann"`},
+		{"list filter beats search", "Customers", []sql.Expression{eq(field("Email"), lit("a@b.c")), eq(field("Name"), lit("Ann"))},
+			"GET /v1/customers?email=a%40b.c"},
+		{"OR across list columns is a union", "Invoices", []sql.Expression{expression.NewOr(
+			eq(field("Status"), lit("open")), eq(field("CustomerId"), lit("cus_1")))},
+			"GET /v1/invoices?status=open; GET /v1/invoices?customer=cus_1"},
+		{"OR with a branch that cannot narrow is a scan", "Invoices", []sql.Expression{expression.NewOr(
+			eq(field("Status"), lit("open")), eq(field("Footer"), lit("x")))},
+			"GET /v1/invoices"},
+		{"AND distributes over OR", "Invoices", []sql.Expression{eq(field("CustomerId"), lit("cus_1")), expression.NewOr(
+			eq(field("Status"), lit("open")), eq(field("Status"), lit("paid")))},
+			"GET /v1/invoices?customer=cus_1&status=open; GET /v1/invoices?customer=cus_1&status=paid"},
+		{"OR of an id and a list filter", "Customers", []sql.Expression{expression.NewOr(
+			eq(field("Id"), lit("cus_1")), eq(field("Email"), lit("a@b.c")))},
+			"GET /v1/customers/cus_1; GET /v1/customers?email=a%40b.c"},
 		{"prices scan active and inactive", "Prices", nil,
 			"GET /v1/prices?active=true; GET /v1/prices?active=false"},
 		{"pinned active", "Prices", []sql.Expression{eq(field("Active"), lit(int8(1)))},
@@ -119,7 +168,7 @@ func TestBuild(t *testing.T) {
 			if !ok {
 				t.Fatalf("no table %s", tc.table)
 			}
-			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where), cat)
+			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where, Options{Search: true}), cat)
 			if got := plan.String(); got != tc.want {
 				t.Errorf("plan = %q\n want %q", got, tc.want)
 			}
@@ -127,15 +176,18 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-func TestPushable(t *testing.T) {
+func TestIsFullScan(t *testing.T) {
 	cat := catalog.Builtin()
 	customers, _ := cat.Lookup("Customers")
 	ctx := sql.NewEmptyContext()
-	if Pushable(ctx, customers, []sql.Expression{eq(field("Name"), lit("x"))}) {
-		t.Error("Name is not a list filter, yet Pushable said yes")
+	if !Build(ctx, customers, []sql.Expression{eq(field("Description"), lit("x"))}, Options{Search: true}).IsFullScan() {
+		t.Error("Description is neither a list filter nor a Search field, yet the plan narrows")
 	}
-	if !Pushable(ctx, customers, []sql.Expression{eq(field("Email"), lit("a@b.c"))}) {
-		t.Error("Email equality should be pushable")
+	if Build(ctx, customers, []sql.Expression{eq(field("Email"), lit("a@b.c"))}, Options{}).IsFullScan() {
+		t.Error("Email equality should narrow the list call")
+	}
+	if !Build(ctx, customers, []sql.Expression{eq(field("Name"), lit("x"))}, Options{Search: false}).IsFullScan() {
+		t.Error("with Search off, Name equality cannot narrow")
 	}
 }
 

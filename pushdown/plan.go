@@ -23,6 +23,8 @@ const (
 	Retrieve Kind = iota
 	// List is a paginated list call.
 	List
+	// Search is a paginated Search API query: eventually consistent.
+	Search
 )
 
 // Call is one Stripe request of a plan (a list call is one logical call
@@ -41,6 +43,11 @@ type Call struct {
 // String shows the call as an HTTP request line, brackets unescaped so
 // that EXPLAIN reads like Stripe's documentation.
 func (c Call) String() string {
+	if c.Kind == Search {
+		// The query is shown as Stripe's documentation writes it.
+		q, _ := c.query()
+		return "GET " + c.Path + "?query=" + q
+	}
 	var b strings.Builder
 	b.WriteString("GET ")
 	b.WriteString(c.Path)
@@ -57,6 +64,15 @@ func (c Call) String() string {
 	return b.String()
 }
 
+func (c Call) query() (string, bool) {
+	for _, p := range c.Params {
+		if p.Key == "query" {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
 // Plan is the set of Stripe calls whose union holds every row a filter can
 // be true for.
 type Plan struct {
@@ -64,7 +80,10 @@ type Plan struct {
 	// Empty reports a filter that is never true (Id = NULL, contradictory
 	// bounds): the plan makes no call at all.
 	Empty bool
-	Calls []Call
+	// Dedupe reports that calls may find the same object (a union over an
+	// OR): each object is returned once.
+	Dedupe bool
+	Calls  []Call
 	// Parent, when set, means the table is nested and the filter does not
 	// name the parent: every call's Path holds Table.Parent.Placeholder,
 	// to be filled with each Id the Parent plan yields.
@@ -85,6 +104,18 @@ func (p Plan) String() string {
 		s += " for each " + p.Table.Parent.Column + " from [" + p.Parent.String() + "]"
 	}
 	return s
+}
+
+// Consistent reports a plan that reads Stripe's current state. Search
+// results lag writes (by up to an hour in outages), so a plan that uses
+// Search is eventually consistent.
+func (p Plan) Consistent() bool {
+	for _, c := range p.Calls {
+		if c.Kind == Search {
+			return false
+		}
+	}
+	return p.Parent == nil || p.Parent.Consistent()
 }
 
 // FullScan is the plan that reads the whole table.

@@ -20,7 +20,7 @@ const maxLoggedQuery = 1024
 //
 // Cancellation of single queries is GMS's job and needs nothing here: each
 // query runs under a context registered in the process list (KILL QUERY
-// cancels it) and watched for the client hanging up (server/connwatch.go).
+// cancels it) and watched for the client hanging up (GMS server/connwatch.go).
 // What GMS does not do is end established connections when the server
 // closes, so handler tracks them: Close cancels the context of every running
 // query, closes every connection and waits for their goroutines.

@@ -43,6 +43,7 @@ func NewDatabase(cfg Config) *Database {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	registerReadVariables()
 	d := &Database{
 		name:    cfg.Name,
 		catalog: cfg.Catalog,

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"io"
+	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -21,6 +22,26 @@ type partition struct {
 	call   pushdown.Call
 	parent *pushdown.Plan
 	fill   string // the parent placeholder in call.Path
+	// seen is shared by the partitions of a union plan, so an object two
+	// branches find is returned once; nil when calls cannot overlap.
+	seen *seenIDs
+}
+
+// seenIDs is the set of object ids a union has returned.
+type seenIDs struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+// first reports whether id is new, and remembers it.
+func (s *seenIDs) first(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids[id] {
+		return false
+	}
+	s.ids[id] = true
+	return true
 }
 
 func (p *partition) Key() []byte { return []byte(p.call.String()) }
@@ -29,9 +50,13 @@ func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
 	if plan.Empty {
 		return sql.PartitionsToPartitionIter()
 	}
+	var seen *seenIDs
+	if plan.Dedupe {
+		seen = &seenIDs{ids: map[string]bool{}}
+	}
 	parts := make([]sql.Partition, 0, len(plan.Calls))
 	for _, c := range plan.Calls {
-		p := &partition{call: c}
+		p := &partition{call: c, seen: seen}
 		if plan.Parent != nil {
 			p.parent = plan.Parent
 			p.fill = plan.Table.Parent.Placeholder
@@ -54,7 +79,7 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql
 	} else {
 		src = withParent(def, p.call, d.callObjects(ctx, p.call))
 	}
-	return &rowIter{def: def, src: src}, nil
+	return &rowIter{def: def, src: src, seen: p.seen}, nil
 }
 
 // planObjects yields the objects of every call of a plan in turn.
@@ -79,17 +104,19 @@ func (d *Database) callObjects(ctx *sql.Context, c pushdown.Call) objects {
 	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
 		return &sliceObjects{objs: cached}
 	}
-	switch c.Kind {
-	case pushdown.Retrieve:
+	if c.Kind == pushdown.Retrieve {
 		return &retrieveObjects{ctx: ctx, db: d, call: c, key: key}
-	default:
-		params := make(stripeapi.Params, 0, len(c.Params)+1)
-		for _, p := range c.Params {
-			params.Add(p.Key, p.Value)
-		}
-		params.Add("limit", pageSize)
-		return &listObjects{db: d, pid: ctx.Pid(), key: key, it: d.client.List(ctx, c.Path, params)}
 	}
+	params := make(stripeapi.Params, 0, len(c.Params)+1)
+	for _, p := range c.Params {
+		params.Add(p.Key, p.Value)
+	}
+	params.Add("limit", pageSize)
+	it := d.client.List
+	if c.Kind == pushdown.Search {
+		it = d.client.Search
+	}
+	return &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params)}
 }
 
 // retrieveObjects fetches one object on the first next. A missing object
@@ -241,8 +268,9 @@ func (p *parentFill) next() (stripeapi.Object, error) {
 // rowIter converts objects into rows. Objects of another type (a bank
 // account among a customer's sources) and deleted stubs are skipped.
 type rowIter struct {
-	def *catalog.Table
-	src objects
+	def  *catalog.Table
+	src  objects
+	seen *seenIDs
 }
 
 func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
@@ -258,6 +286,9 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			continue
 		}
 		if deleted, _ := obj["deleted"].(bool); deleted {
+			continue
+		}
+		if r.seen != nil && !r.seen.first(obj.ID()) {
 			continue
 		}
 		return rowOf(r.def, obj)

@@ -120,10 +120,15 @@ func (t *Table) SkipIndexCosting() bool { return true }
 // WHERE conjuncts into Stripe calls. ok is false when nothing narrows a
 // full scan, so the plain scan runs.
 func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) (sql.IndexLookup, *sql.FuncDepSet, sql.Expression, bool, error) {
-	if !pushdown.Pushable(ctx, t.def, exprs) {
+	opts := sessionOptions(ctx)
+	if !opts.pushdown {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
-	plan := pushdown.Resolve(pushdown.Build(ctx, t.def, exprs), t.db.catalog)
+	plan := pushdown.Build(ctx, t.def, exprs, pushdown.Options{Search: opts.search})
+	if plan.IsFullScan() {
+		return sql.IndexLookup{}, nil, nil, false, nil
+	}
+	plan = pushdown.Resolve(plan, t.db.catalog)
 	lookup := sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan}}
 	return lookup, nil, expression.JoinAnd(exprs...), true, nil
 }
@@ -164,7 +169,9 @@ func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.
 		keys = append(keys, expression.NewLiteral(k, ix.typ))
 	}
 	in := expression.NewInTuple(expression.NewGetField(0, ix.typ, ix.column, true), keys)
-	return pushdown.Resolve(pushdown.Build(ctx, t.def, []sql.Expression{in}), t.db.catalog), nil
+	// Join keys are looked up by retrieve or list filter, never by Search:
+	// a join must see what was just written.
+	return pushdown.Resolve(pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{}), t.db.catalog), nil
 }
 
 // planRanges carries a pushdown plan through the engine as the ranges of

@@ -110,9 +110,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Logger:  log,
 	})
 
-	// PROCEDURES: the Go stored procedures (ConfirmPaymentIntent,
-	// FinalizeInvoice, ...) are not written yet. When package procedures
-	// lands, build them here from client and the catalog and pass them in.
+	// PROCEDURES: the Stripe actions as stored procedures (CALL
+	// FinalizeInvoice(...)) go here once package procedures lands:
+	// procs, err := procedures.All(db).
 	var procs []sql.ExternalStoredProcedureDetails
 
 	srv, err := server.New(server.Config{

@@ -1,0 +1,76 @@
+package tables
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+)
+
+// Session variables that steer how queries reach Stripe.
+const (
+	// SearchVariable: SET stripe_search = 'off' forbids the Search API, so
+	// every read is an exact, read-after-write consistent list or retrieve.
+	SearchVariable = "stripe_search"
+	// PushdownVariable: SET stripe_pushdown = 'off' reads whole tables and
+	// leaves every filter to the engine (for comparing answers, and a
+	// last resort should a pushed filter ever be suspected).
+	PushdownVariable = "stripe_pushdown"
+	// MaxCallsVariable: SET stripe_max_calls = N caps the Stripe calls of
+	// one query; 0 means no cap.
+	MaxCallsVariable = "stripe_max_calls"
+)
+
+var registerReadVariablesOnce sync.Once
+
+// registerReadVariables adds the read-path variables to GMS's process-wide
+// registry (the only place variables can live; see RegisterSystemVariables
+// for the same reasoning). The definitions are constants.
+func registerReadVariables() {
+	registerReadVariablesOnce.Do(func() {
+		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{
+			&sql.MysqlSystemVariable{
+				Name: SearchVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
+				Type: types.NewSystemEnumType(SearchVariable, "on", "off"), Default: "on",
+			},
+			&sql.MysqlSystemVariable{
+				Name: PushdownVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
+				Type: types.NewSystemEnumType(PushdownVariable, "on", "off"), Default: "on",
+			},
+			&sql.MysqlSystemVariable{
+				Name: MaxCallsVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
+				Type: types.NewSystemIntType(MaxCallsVariable, 0, 1<<31, false), Default: int64(0),
+			},
+		})
+	})
+}
+
+// readOptions are the session's choices for the read path.
+type readOptions struct {
+	pushdown, search bool
+	maxCalls         int64
+}
+
+func sessionOptions(ctx *sql.Context) readOptions {
+	opts := readOptions{pushdown: true, search: true}
+	if v, err := ctx.GetSessionVariable(ctx, PushdownVariable); err == nil {
+		opts.pushdown = !strings.EqualFold(toString(v), "off")
+	}
+	if v, err := ctx.GetSessionVariable(ctx, SearchVariable); err == nil {
+		opts.search = !strings.EqualFold(toString(v), "off")
+	}
+	if v, err := ctx.GetSessionVariable(ctx, MaxCallsVariable); err == nil {
+		if n, ok := v.(int64); ok {
+			opts.maxCalls = n
+		}
+	}
+	return opts
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
