@@ -34,7 +34,7 @@ func Build(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression, opts 
 		cs.add(ctx, t, e)
 	}
 	if cs.never {
-		return Plan{Table: t, Empty: true}
+		return Plan{Table: t, Empty: true, Exact: true}
 	}
 	if plan := build(t, cs); !plan.IsFullScan() {
 		return plan
@@ -120,13 +120,21 @@ func searchPlan(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression) 
 func build(t *catalog.Table, cs *constraints) Plan {
 	plan := Plan{Table: t}
 	if cs.never {
-		plan.Empty = true
+		plan.Empty, plan.Exact = true, true
 		return plan
 	}
+	// used counts the constrained columns the calls express; the plan is
+	// exact when every conjunct was captured and every column is used.
+	used := 0
 	parentIDs, parentKnown := cs.values[parentColumn(t)]
-	if ids, ok := cs.values[strings.ToLower(catalog.PrimaryKey)]; ok && t.RetrievePath != "" && (t.Parent == nil || parentKnown) {
+	if parentKnown {
+		used++
+	}
+	idKey := strings.ToLower(catalog.PrimaryKey)
+	if ids, ok := cs.values[idKey]; ok && t.RetrievePath != "" && (t.Parent == nil || parentKnown) {
 		plan.Calls = retrieves(t, ids, parentIDs)
 		plan.Empty = len(plan.Calls) == 0
+		plan.Exact = !cs.inexact && used+1 == len(cs.values) && len(cs.bounds) == 0
 		return plan
 	}
 
@@ -137,14 +145,17 @@ func build(t *catalog.Table, cs *constraints) Plan {
 		if vals, ok := cs.values[key]; ok && f.Ops&catalog.OpEq != 0 {
 			if len(paramSets)*len(vals) <= maxListCalls {
 				paramSets = multiply(paramSets, f.Param, vals)
+				used++
 			}
 		}
 		if b, ok := cs.bounds[key]; ok && f.Ops&catalog.OpRange != 0 {
 			for i := range paramSets {
 				paramSets[i] = append(paramSets[i], b.params(f.Param)...)
 			}
+			used++
 		}
 	}
+	plan.Exact = !cs.inexact && used == len(cs.values)+len(cs.bounds)
 	paramSets = applyScans(t, paramSets)
 
 	paths := []Call{{Kind: List, Path: t.ListPath}}

@@ -21,112 +21,127 @@ type constraints struct {
 	// never is set when the conjuncts cannot all be true (col = NULL,
 	// disjoint IN lists, empty ranges).
 	never bool
+	// inexact is set when some conjunct is not captured exactly by the
+	// values and bounds, so the engine's re-check may drop rows.
+	inexact bool
 }
 
 func newConstraints() *constraints {
 	return &constraints{values: map[string][]string{}, bounds: map[string]*bounds{}}
 }
 
-// add records what one conjunct says; a conjunct it cannot use is ignored.
+// add records what one conjunct says; a conjunct it cannot use is left to
+// the engine, and marks the constraints inexact.
 func (cs *constraints) add(ctx *sql.Context, t *catalog.Table, e sql.Expression) {
+	if !cs.addExact(ctx, t, e) {
+		cs.inexact = true
+	}
+}
+
+// addExact records a conjunct and reports whether the values and bounds
+// now capture it exactly.
+func (cs *constraints) addExact(ctx *sql.Context, t *catalog.Table, e sql.Expression) bool {
 	switch e := e.(type) {
 	case *expression.Equals:
 		col, lit, ok := columnAndLiteral(t, e.Left(), e.Right())
 		if !ok {
-			return
+			return false
 		}
 		if lit.Value() == nil {
 			cs.never = true // col = NULL is never true
-			return
+			return true
 		}
-		cs.addEquals(ctx, t, col, lit)
+		return cs.addEquals(ctx, t, col, lit)
 	case *expression.NullSafeEquals:
 		col, lit, ok := columnAndLiteral(t, e.Left(), e.Right())
-		if ok && lit.Value() != nil {
-			cs.addEquals(ctx, t, col, lit)
-		}
+		return ok && lit.Value() != nil && cs.addEquals(ctx, t, col, lit)
 	case *expression.InTuple:
-		cs.addIn(ctx, t, e.Left(), e.Right())
+		return cs.addIn(ctx, t, e.Left(), e.Right())
 	case *expression.HashInTuple:
-		cs.addIn(ctx, t, e.Left(), e.Right())
+		return cs.addIn(ctx, t, e.Left(), e.Right())
 	case *expression.Or:
-		cs.addOr(ctx, t, e)
+		return cs.addOr(ctx, t, e)
 	case *expression.GreaterThan:
-		cs.addComparison(ctx, t, e.Left(), e.Right(), ">")
+		return cs.addComparison(ctx, t, e.Left(), e.Right(), ">")
 	case *expression.GreaterThanOrEqual:
-		cs.addComparison(ctx, t, e.Left(), e.Right(), ">=")
+		return cs.addComparison(ctx, t, e.Left(), e.Right(), ">=")
 	case *expression.LessThan:
-		cs.addComparison(ctx, t, e.Left(), e.Right(), "<")
+		return cs.addComparison(ctx, t, e.Left(), e.Right(), "<")
 	case *expression.LessThanOrEqual:
-		cs.addComparison(ctx, t, e.Left(), e.Right(), "<=")
+		return cs.addComparison(ctx, t, e.Left(), e.Right(), "<=")
 	case *expression.Between:
 		if _, ok := e.Lower.(*expression.Literal); !ok {
-			return
+			return false
 		}
 		if _, ok := e.Upper.(*expression.Literal); !ok {
-			return
+			return false
 		}
-		cs.addComparison(ctx, t, e.Val, e.Lower, ">=")
-		cs.addComparison(ctx, t, e.Val, e.Upper, "<=")
+		lower := cs.addComparison(ctx, t, e.Val, e.Lower, ">=")
+		upper := cs.addComparison(ctx, t, e.Val, e.Upper, "<=")
+		return lower && upper
 	}
+	return false
 }
 
 // addEquals narrows a column to one value.
-func (cs *constraints) addEquals(ctx *sql.Context, t *catalog.Table, col *catalog.Column, lit *expression.Literal) {
+func (cs *constraints) addEquals(ctx *sql.Context, t *catalog.Table, col *catalog.Column, lit *expression.Literal) bool {
 	if col.Type == catalog.Timestamp {
-		if rangeFilter(t, col) != nil {
-			cs.addComparison(ctx, t, getFieldFor(col), lit, ">=")
-			cs.addComparison(ctx, t, getFieldFor(col), lit, "<=")
+		if rangeFilter(t, col) == nil {
+			return false
 		}
-		return
+		lower := cs.addComparison(ctx, t, getFieldFor(col), lit, ">=")
+		upper := cs.addComparison(ctx, t, getFieldFor(col), lit, "<=")
+		return lower && upper
 	}
 	if !eqPushable(t, col) {
-		return
+		return false
 	}
 	v, ok := paramValue(col, lit.Value())
 	if !ok {
-		return
+		return false
 	}
 	cs.narrow(col, []string{v})
+	return true
 }
 
 // addIn narrows a column to the values of an IN list. NULL elements match
 // nothing and are dropped; any element that cannot be sent as a parameter
 // makes the whole list unusable.
-func (cs *constraints) addIn(ctx *sql.Context, t *catalog.Table, left, right sql.Expression) {
+func (cs *constraints) addIn(ctx *sql.Context, t *catalog.Table, left, right sql.Expression) bool {
 	gf, ok := left.(*expression.GetField)
 	if !ok {
-		return
+		return false
 	}
 	col, ok := t.Column(gf.Name())
 	if !ok || !eqPushable(t, col) {
-		return
+		return false
 	}
 	tuple, ok := right.(expression.Tuple)
 	if !ok {
-		return
+		return false
 	}
 	var vals []string
 	for _, el := range tuple {
 		lit, ok := el.(*expression.Literal)
 		if !ok {
-			return
+			return false
 		}
 		if lit.Value() == nil {
 			continue
 		}
 		v, ok := paramValue(col, lit.Value())
 		if !ok {
-			return
+			return false
 		}
 		vals = append(vals, v)
 	}
 	cs.narrow(col, vals)
+	return true
 }
 
 // addOr handles a disjunction of equalities and IN lists on one column
 // (Id = 'a' OR Id = 'b'), which is an IN list in disguise.
-func (cs *constraints) addOr(ctx *sql.Context, t *catalog.Table, e sql.Expression) {
+func (cs *constraints) addOr(ctx *sql.Context, t *catalog.Table, e sql.Expression) bool {
 	var column string
 	var vals []string
 	var walk func(e sql.Expression) bool
@@ -140,7 +155,7 @@ func (cs *constraints) addOr(ctx *sql.Context, t *catalog.Table, e sql.Expressio
 			if branch.never {
 				return true // a branch that is never true adds no rows
 			}
-			if len(branch.values) != 1 || len(branch.bounds) != 0 {
+			if branch.inexact || len(branch.values) != 1 || len(branch.bounds) != 0 {
 				return false
 			}
 			for c, v := range branch.values {
@@ -155,14 +170,15 @@ func (cs *constraints) addOr(ctx *sql.Context, t *catalog.Table, e sql.Expressio
 		return false
 	}
 	if !walk(e) {
-		return
+		return false
 	}
 	if column == "" {
 		cs.never = true
-		return
+		return true
 	}
 	col, _ := t.Column(column)
 	cs.narrow(col, vals)
+	return true
 }
 
 func (cs *constraints) narrow(col *catalog.Column, vals []string) {
@@ -179,24 +195,24 @@ func (cs *constraints) narrow(col *catalog.Column, vals []string) {
 
 // addComparison records `left op right` where one side is a range-filterable
 // timestamp column and the other a literal (either order).
-func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expression, op string) {
+func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expression, op string) bool {
 	col, lit, ok := columnAndLiteral(t, left, right)
 	if !ok {
-		return
+		return false
 	}
 	if _, isField := left.(*expression.GetField); !isField {
 		op = flip(op) // 'x' < col  ==  col > 'x'
 	}
 	if col.Type != catalog.Timestamp || rangeFilter(t, col) == nil {
-		return
+		return false
 	}
 	if lit.Value() == nil {
 		cs.never = true // a comparison with NULL is never true
-		return
+		return true
 	}
 	w, fractional, ok := unixSeconds(ctx, lit.Value())
 	if !ok {
-		return
+		return false
 	}
 	key := strings.ToLower(col.Name)
 	b := cs.bounds[key]
@@ -221,6 +237,7 @@ func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, r
 	if b.empty() {
 		cs.never = true
 	}
+	return !fractional
 }
 
 func flip(op string) string {

@@ -10,6 +10,7 @@ package pushdown
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/stripesql/stripesql/catalog"
@@ -80,6 +81,10 @@ type Plan struct {
 	// Empty reports a filter that is never true (Id = NULL, contradictory
 	// bounds): the plan makes no call at all.
 	Empty bool
+	// Exact reports that the calls return exactly the rows the filter is
+	// true for: no residual condition is left for the engine (which still
+	// re-checks, harmlessly). Only then may a LIMIT shrink the page size.
+	Exact bool
 	// Dedupe reports that calls may find the same object (a union over an
 	// OR): each object is returned once.
 	Dedupe bool
@@ -128,6 +133,36 @@ func FullScan(t *catalog.Table) Plan {
 // Stripe id contains a dot.
 func fillPath(path, placeholder, value string) string {
 	return strings.ReplaceAll(path, placeholder, strings.ReplaceAll(url.PathEscape(value), ".", "%2E"))
+}
+
+// Ordered reports that the plan returns rows newest first, as one Stripe
+// list does: then ORDER BY Created DESC needs no sort.
+func (p Plan) Ordered() bool {
+	if p.Empty {
+		return true
+	}
+	return len(p.Calls) == 1 && p.Parent == nil && p.Calls[0].Kind != Search
+}
+
+// WithPageSize returns the plan with list and search pages of n objects
+// (1..100), for a LIMIT n that no residual condition can thin out.
+func (p Plan) WithPageSize(n int) Plan {
+	n = min(max(n, 1), 100)
+	calls := make([]Call, len(p.Calls))
+	for i, c := range p.Calls {
+		if c.Kind != Retrieve {
+			params := make([]catalog.Param, 0, len(c.Params)+1)
+			for _, prm := range c.Params {
+				if prm.Key != "limit" {
+					params = append(params, prm)
+				}
+			}
+			c.Params = append(params, catalog.Param{Key: "limit", Value: strconv.Itoa(n)})
+		}
+		calls[i] = c
+	}
+	p.Calls = calls
+	return p
 }
 
 // ForParent returns the call with a parent id in place of the placeholder,

@@ -107,7 +107,7 @@ func (h *handler) ConnectionClosed(c *mysql.Conn) {
 func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
 	ctx, cancel := h.queryContext(ctx)
 	defer cancel()
-	err := h.Handler.ComQuery(ctx, c, query, callback)
+	err := h.Handler.ComQuery(ctx, c, explainAsTree(query), callback)
 	h.logError(c, query, err)
 	return err
 }
@@ -116,7 +116,7 @@ func (h *handler) ComQuery(ctx context.Context, c *mysql.Conn, query string, cal
 func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
 	ctx, cancel := h.queryContext(ctx)
 	defer cancel()
-	rest, err := h.Handler.ComMultiQuery(ctx, c, query, callback)
+	rest, err := h.Handler.ComMultiQuery(ctx, c, explainAsTree(query), callback)
 	h.logError(c, query, err)
 	return rest, err
 }

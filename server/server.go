@@ -49,6 +49,12 @@ type Config struct {
 	// parameter types and passes SQL NULL as the zero value ("" or 0), so a
 	// procedure cannot tell NULL from an empty argument.
 	Procedures []sql.ExternalStoredProcedureDetails
+	// Functions are extra scalar SQL functions (stripe_last_insert_id()).
+	Functions []sql.Function
+	// AnalyzerRules run after go-mysql-server's own analysis of every
+	// statement (the tables' pushdown of LIMIT and ORDER BY, and their
+	// EXPLAIN output).
+	AnalyzerRules []analyzer.Rule
 	// ReadOnly makes the engine refuse writes: INSERT, UPDATE, DELETE and
 	// procedures not marked ReadOnly fail with
 	// "database server is set to read only mode".
@@ -103,7 +109,12 @@ func New(cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	engine := sqle.New(analyzer.NewDefault(pro), &sqle.Config{IsReadOnly: cfg.ReadOnly})
+	builder := analyzer.NewBuilder(pro)
+	for _, r := range cfg.AnalyzerRules {
+		builder.AddPostAnalyzeRule(r.Id, r.Apply)
+	}
+	engine := sqle.New(builder.Build(), &sqle.Config{IsReadOnly: cfg.ReadOnly})
+	engine.Analyzer.Catalog.RegisterFunction(sql.NewEmptyContext(), cfg.Functions...)
 	enableAuth(engine, cfg.User, cfg.Password)
 
 	ln := cfg.Listener

@@ -37,6 +37,8 @@ type Iter struct {
 	last  bool   // no further page exists
 	pages int
 	err   error
+
+	beforePage func() error
 }
 
 // List iterates over a list endpoint such as "/v1/customers", paging with
@@ -79,7 +81,9 @@ func (c *Client) newIter(ctx context.Context, path string, params Params, search
 	params = append(Params(nil), params...) // Set below must not touch the caller's slice
 	params.Set("limit", strconv.Itoa(size))
 
-	it.req, it.err = c.newRequest(http.MethodGet, path, params, collectOptions(opts))
+	o := collectOptions(opts)
+	it.beforePage = o.beforePage
+	it.req, it.err = c.newRequest(http.MethodGet, path, params, o)
 	if it.req != nil {
 		it.req.search = it.req.search || search
 	}
@@ -121,6 +125,12 @@ func (it *Iter) Pages() int { return it.pages }
 // fetch loads the next page and prepares the cursor for the one after. It
 // reports whether the page holds any objects.
 func (it *Iter) fetch() bool {
+	if it.beforePage != nil {
+		if err := it.beforePage(); err != nil {
+			it.err = err
+			return false
+		}
+	}
 	obj, err := it.c.do(it.ctx, it.req)
 	if err != nil {
 		if ctxErr := it.ctx.Err(); ctxErr != nil {

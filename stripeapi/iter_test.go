@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -257,5 +258,34 @@ func TestCancelInFlight(t *testing.T) {
 	}
 	if srv.hits() != 2 {
 		t.Errorf("%d hits, want 2 (a cancelled request is not retried)", srv.hits())
+	}
+}
+
+func TestBeforePageCanRefuseAPage(t *testing.T) {
+	var hits int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		fmt.Fprintf(w, `{"object":"list","has_more":true,"data":[{"id":"obj_%d"}]}`, hits)
+	}))
+	defer srv.Close()
+	c, err := New(Config{BaseURL: srv.URL, APIKey: testKey, Rate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("budget spent")
+	calls := 0
+	it := c.List(t.Context(), "/v1/things", nil, WithBeforePage(func() error {
+		calls++
+		if calls > 2 {
+			return refused
+		}
+		return nil
+	}))
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if n != 2 || hits != 2 || !errors.Is(it.Err(), refused) {
+		t.Errorf("read %d objects with %d requests, err %v; want 2, 2 and the refusal", n, hits, it.Err())
 	}
 }

@@ -7,6 +7,7 @@ type requestOptions struct {
 	account        string
 	idempotencyKey string
 	expand         []string
+	beforePage     func() error
 }
 
 // WithAccount sends the call on behalf of the Connect account acct
@@ -33,6 +34,13 @@ func WithIdempotencyKey(key string) RequestOption {
 // calls the paths start with "data." (e.g. "data.customer").
 func WithExpand(paths ...string) RequestOption {
 	return func(o *requestOptions) { o.expand = append(o.expand, paths...) }
+}
+
+// WithBeforePage makes a list or search iterator call f before it fetches
+// each page; an error from f ends the iteration with that error and nothing
+// is sent. A caller uses it to account for, or refuse, every call it makes.
+func WithBeforePage(f func() error) RequestOption {
+	return func(o *requestOptions) { o.beforePage = f }
 }
 
 func collectOptions(opts []RequestOption) requestOptions {

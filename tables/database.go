@@ -33,6 +33,7 @@ type Database struct {
 	client  *stripeapi.Client
 	logger  *slog.Logger
 	cache   *queryCache
+	ledger  *callLedger
 	tables  map[*catalog.Table]*Table
 }
 
@@ -50,6 +51,7 @@ func NewDatabase(cfg Config) *Database {
 		client:  cfg.Client,
 		logger:  cfg.Logger,
 		cache:   newQueryCache(),
+		ledger:  newCallLedger(),
 		tables:  make(map[*catalog.Table]*Table),
 	}
 	for _, def := range cfg.Catalog.Tables() {

@@ -46,6 +46,17 @@ func (s *seenIDs) first(id string) bool {
 
 func (p *partition) Key() []byte { return []byte(p.call.String()) }
 
+// partitions starts a table access: the query's call count starts (for
+// SHOW STATUS), and a plan whose calls alone exceed the session's budget
+// is refused before any is sent.
+func (d *Database) partitions(ctx *sql.Context, plan pushdown.Plan) (sql.PartitionIter, error) {
+	d.ledger.begin(ctx)
+	if err := d.ledger.checkPlan(ctx, plan.Table.Name, plan); err != nil {
+		return nil, err
+	}
+	return partitionsOf(plan), nil
+}
+
 func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
 	if plan.Empty {
 		return sql.PartitionsToPartitionIter()
@@ -77,9 +88,9 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql
 	if p.parent != nil {
 		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill, def: def}
 	} else {
-		src = withParent(def, p.call, d.callObjects(ctx, p.call))
+		src = withParent(def, p.call, d.callObjects(ctx, def.Name, p.call))
 	}
-	return &rowIter{def: def, src: src, seen: p.seen}, nil
+	return &rowIter{db: d, def: def, src: src, seen: p.seen}, nil
 }
 
 // planObjects yields the objects of every call of a plan in turn.
@@ -92,41 +103,48 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 		if plan.Parent != nil {
 			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Table.Parent.Placeholder, def: plan.Table})
 		} else {
-			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, c)))
+			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
 		}
 	}
 	return &concatObjects{parts: parts}
 }
 
-// callObjects runs one call, through the per-query cache.
-func (d *Database) callObjects(ctx *sql.Context, c pushdown.Call) objects {
+// callObjects runs one call for a table, through the per-query cache and
+// the session's call budget, on the session's Stripe account.
+func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) objects {
 	key := c.String()
 	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
 		return &sliceObjects{objs: cached}
 	}
+	account := stripeapi.WithAccount(sessionOptions(ctx).account)
+	spend := func() error { return d.ledger.spend(ctx, table, key) }
 	if c.Kind == pushdown.Retrieve {
-		return &retrieveObjects{ctx: ctx, db: d, call: c, key: key}
+		return &retrieveObjects{ctx: ctx, db: d, call: c, key: key, spend: spend, account: account}
 	}
 	params := make(stripeapi.Params, 0, len(c.Params)+1)
 	for _, p := range c.Params {
 		params.Add(p.Key, p.Value)
 	}
-	params.Add("limit", pageSize)
+	if _, ok := params.Get("limit"); !ok {
+		params.Add("limit", pageSize)
+	}
 	it := d.client.List
 	if c.Kind == pushdown.Search {
 		it = d.client.Search
 	}
-	return &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params)}
+	return &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))}
 }
 
 // retrieveObjects fetches one object on the first next. A missing object
 // is no row, not an error: WHERE Id = 'cus_gone' is simply empty.
 type retrieveObjects struct {
-	ctx  *sql.Context
-	db   *Database
-	call pushdown.Call
-	key  string
-	done bool
+	ctx     *sql.Context
+	db      *Database
+	call    pushdown.Call
+	key     string
+	spend   func() error
+	account stripeapi.RequestOption
+	done    bool
 }
 
 func (r *retrieveObjects) next() (stripeapi.Object, error) {
@@ -134,7 +152,10 @@ func (r *retrieveObjects) next() (stripeapi.Object, error) {
 		return nil, io.EOF
 	}
 	r.done = true
-	obj, err := r.db.client.Get(r.ctx, r.call.Path, nil)
+	if err := r.spend(); err != nil {
+		return nil, err
+	}
+	obj, err := r.db.client.Get(r.ctx, r.call.Path, nil, r.account)
 	if stripeapi.IsNotFound(err) {
 		r.db.cache.put(r.ctx.Pid(), r.key, nil)
 		return nil, io.EOF
@@ -237,7 +258,7 @@ func (f *fanOut) next() (stripeapi.Object, error) {
 			continue
 		}
 		c := f.call.ForParent(f.fill, id)
-		f.cur = withParent(f.def, c, f.db.callObjects(f.ctx, c))
+		f.cur = withParent(f.def, c, f.db.callObjects(f.ctx, f.def.Name, c))
 	}
 }
 
@@ -268,6 +289,7 @@ func (p *parentFill) next() (stripeapi.Object, error) {
 // rowIter converts objects into rows. Objects of another type (a bank
 // account among a customer's sources) and deleted stubs are skipped.
 type rowIter struct {
+	db   *Database
 	def  *catalog.Table
 	src  objects
 	seen *seenIDs
@@ -295,4 +317,8 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 	}
 }
 
-func (r *rowIter) Close(*sql.Context) error { return nil }
+// Close records the client's totals for SHOW STATUS.
+func (r *rowIter) Close(ctx *sql.Context) error {
+	recordClientStats(ctx, r.db.client.Stats())
+	return nil
+}

@@ -128,9 +128,12 @@ func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 	if plan.IsFullScan() {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
-	plan = pushdown.Resolve(plan, t.db.catalog)
-	lookup := sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan}}
-	return lookup, nil, expression.JoinAnd(exprs...), true, nil
+	return t.lookupFor(pushdown.Resolve(plan, t.db.catalog)), nil, expression.JoinAnd(exprs...), true, nil
+}
+
+// lookupFor wraps a plan as an index lookup on the primary index.
+func (t *Table) lookupFor(plan pushdown.Plan) sql.IndexLookup {
+	return sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan}}
 }
 
 // IndexedAccess implements sql.IndexAddressable.
@@ -141,13 +144,13 @@ func (t *Table) IndexedAccess(ctx *sql.Context, lookup sql.IndexLookup) sql.Inde
 // LookupPartitions implements sql.IndexedTable.
 func (t *Table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.PartitionIter, error) {
 	if pr, ok := lookup.Ranges.(planRanges); ok {
-		return partitionsOf(pr.plan), nil
+		return t.db.partitions(ctx, pr.plan)
 	}
 	plan, err := t.planForKeys(ctx, lookup)
 	if err != nil {
 		return nil, err
 	}
-	return partitionsOf(plan), nil
+	return t.db.partitions(ctx, plan)
 }
 
 // planForKeys plans a lookup by MySQL ranges on one of our indexes, as a
@@ -185,7 +188,22 @@ var (
 	_ sql.Range           = planRange{}
 )
 
-func (r planRanges) String() string                  { return "stripe: " + r.plan.String() }
+// String is what EXPLAIN shows of a Stripe table access: its calls, and
+// how far to trust them.
+func (r planRanges) String() string {
+	s := "stripe: " + r.plan.String()
+	if r.plan.Consistent() {
+		s += " [consistent"
+	} else {
+		s += " [eventually consistent: Search API"
+	}
+	if r.plan.Exact {
+		s += "; exact]"
+	} else {
+		s += "; rows re-checked by the filter above]"
+	}
+	return s
+}
 func (r planRanges) DebugString(*sql.Context) string { return r.String() }
 func (r planRanges) Len() int                        { return 1 }
 func (r planRanges) ToRanges() []sql.Range           { return []sql.Range{planRange(r)} }

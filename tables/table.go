@@ -16,8 +16,6 @@ type Table struct {
 	def     *catalog.Table
 	schema  sql.Schema
 	indexes []sql.Index
-	// plan is the access chosen for this query; nil means a full scan.
-	plan *pushdown.Plan
 }
 
 var (
@@ -57,11 +55,7 @@ func (t *Table) PrimaryKeySchema(*sql.Context) sql.PrimaryKeySchema {
 // Partitions implements sql.Table: one partition per Stripe call of the
 // plan (a full scan when the table carries none).
 func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
-	plan := pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog)
-	if t.plan != nil {
-		plan = *t.plan
-	}
-	return partitionsOf(plan), nil
+	return t.db.partitions(ctx, pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog))
 }
 
 // PartitionRows implements sql.Table.

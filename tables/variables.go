@@ -20,6 +20,10 @@ const (
 	// MaxCallsVariable: SET stripe_max_calls = N caps the Stripe calls of
 	// one query; 0 means no cap.
 	MaxCallsVariable = "stripe_max_calls"
+	// AccountVariable: SET stripe_account = 'acct_…' acts on a Connect
+	// account for the session (Stripe-Account header); empty means the
+	// server's --account.
+	AccountVariable = "stripe_account"
 )
 
 var registerReadVariablesOnce sync.Once
@@ -29,7 +33,12 @@ var registerReadVariablesOnce sync.Once
 // for the same reasoning). The definitions are constants.
 func registerReadVariables() {
 	registerReadVariablesOnce.Do(func() {
+		installStatusVariables()
 		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{
+			&sql.MysqlSystemVariable{
+				Name: AccountVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
+				Type: types.NewSystemStringType(AccountVariable), Default: "",
+			},
 			&sql.MysqlSystemVariable{
 				Name: SearchVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
 				Type: types.NewSystemEnumType(SearchVariable, "on", "off"), Default: "on",
@@ -50,6 +59,7 @@ func registerReadVariables() {
 type readOptions struct {
 	pushdown, search bool
 	maxCalls         int64
+	account          string
 }
 
 func sessionOptions(ctx *sql.Context) readOptions {
@@ -59,6 +69,9 @@ func sessionOptions(ctx *sql.Context) readOptions {
 	}
 	if v, err := ctx.GetSessionVariable(ctx, SearchVariable); err == nil {
 		opts.search = !strings.EqualFold(toString(v), "off")
+	}
+	if v, err := ctx.GetSessionVariable(ctx, AccountVariable); err == nil {
+		opts.account = toString(v)
 	}
 	if v, err := ctx.GetSessionVariable(ctx, MaxCallsVariable); err == nil {
 		if n, ok := v.(int64); ok {

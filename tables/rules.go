@@ -1,0 +1,249 @@
+package tables
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/analyzer"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/plan"
+	"github.com/dolthub/go-mysql-server/sql/transform"
+
+	"github.com/stripesql/stripesql/pushdown"
+)
+
+// stripeAccessRule is the id of the rule below among the analyzer's rules;
+// any value outside go-mysql-server's own ids will do.
+const stripeAccessRule analyzer.RuleId = 10_000
+
+// AnalyzerRules returns the rules a server must add after the analyzer's
+// own (server.Config.AnalyzerRules). Go-mysql-server has no notion of a
+// remote table's cost, of LIMIT pushdown or of a source that is already
+// sorted; the rule supplies those for Stripe tables:
+//
+//   - every Stripe table access carries its plan, so EXPLAIN shows the
+//     Stripe calls of full scans too;
+//   - LIMIT n over an access that needs no residual filter asks Stripe for
+//     pages of n, not 100;
+//   - ORDER BY Created DESC LIMIT n over one list call drops the sort:
+//     Stripe lists are newest first, so reading stops after n rows.
+func AnalyzerRules() []analyzer.Rule {
+	disableSimpleSelectFastPath.Do(func() {
+		// go-mysql-server analyzes a plain `SELECT … FROM t [WHERE …]`
+		// with a fixed rule set that skips every custom rule, unless its
+		// package-level AlwaysBeforeDefault list is non-empty
+		// (sql/analyzer/node_batches.go). A rule that changes nothing keeps
+		// such selects on the full analyzer, so their EXPLAIN shows the
+		// Stripe calls too; it costs microseconds per query.
+		analyzer.AlwaysBeforeDefault = append(analyzer.AlwaysBeforeDefault, analyzer.Rule{
+			Id: stripeAccessRule + 1,
+			Apply: func(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+				return n, transform.SameTree, nil
+			},
+		})
+	})
+	return []analyzer.Rule{{Id: stripeAccessRule, Apply: applyStripeAccess}}
+}
+
+var disableSimpleSelectFastPath sync.Once
+
+func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+	if writesOrDescribes(n) {
+		// INSERT, UPDATE and DELETE find their table nodes by type, and
+		// SHOW/DESCRIBE read schemas only: leave their plans alone.
+		return n, transform.SameTree, nil
+	}
+	n, same1, err := transform.Node(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		rt, ok := n.(*plan.ResolvedTable)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		t, ok := rt.UnderlyingTable().(*Table)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		full := pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog)
+		full.Exact = true
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, rt, t.lookupFor(full))
+		if err != nil {
+			return nil, transform.SameTree, err
+		}
+		return ita, transform.NewTree, nil
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	n, same2, err := transform.Node(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		switch n := n.(type) {
+		case *plan.Limit:
+			return limitPages(ctx, n)
+		case *plan.TopN:
+			return newestFirst(ctx, n)
+		}
+		return n, transform.SameTree, nil
+	})
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return n, same1 && same2, nil
+}
+
+func writesOrDescribes(n sql.Node) bool {
+	found := false
+	transform.Inspect(n, func(n sql.Node) bool {
+		switch n.(type) {
+		case *plan.InsertInto, *plan.Update, *plan.DeleteFrom, *plan.ShowColumns, *plan.ShowCreateTable, *plan.ShowIndexes:
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// limitPages sets the page size of a Stripe access directly under LIMIT n
+// (through projections and aliases, and filters the plan expresses
+// exactly).
+func limitPages(ctx *sql.Context, l *plan.Limit) (sql.Node, transform.TreeIdentity, error) {
+	n, ok := literalInt(l.Limit)
+	if !ok || n <= 0 || n >= 100 {
+		return l, transform.SameTree, nil
+	}
+	child, same, err := withAccessPlan(ctx, l.Child, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+		if !p.Exact {
+			return p, false
+		}
+		return p.WithPageSize(int(n)), true
+	})
+	if err != nil || same {
+		return l, transform.SameTree, err
+	}
+	return plan.NewLimit(l.Limit, child), transform.NewTree, nil
+}
+
+// newestFirst replaces TopN(n, Created DESC) over one Stripe list by a
+// plain LIMIT: the list already streams newest first.
+func newestFirst(ctx *sql.Context, top *plan.TopN) (sql.Node, transform.TreeIdentity, error) {
+	if len(top.SortConditions) != 1 || top.SortConditions[0].Order != sql.Descending || top.CalcFoundRows {
+		return top, transform.SameTree, nil
+	}
+	gf, ok := top.SortConditions[0].Expr.(*expression.GetField)
+	if !ok || !strings.EqualFold(gf.Name(), "Created") {
+		return top, transform.SameTree, nil
+	}
+	ordered := false
+	_, _, err := withAccessPlan(ctx, top.Child, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+		_, hasCreated := p.Table.Column("Created")
+		ordered = hasCreated && p.Ordered() && namesAccess(gf.Table(), top.Child, p)
+		return p, false
+	})
+	if err != nil || !ordered {
+		return top, transform.SameTree, err
+	}
+	limit := plan.NewLimit(top.Limit, top.Child)
+	// The sort is gone; LIMIT may now shrink the pages too.
+	if node, _, err := limitPages(ctx, limit); err == nil {
+		return node, transform.NewTree, nil
+	}
+	return limit, transform.NewTree, nil
+}
+
+// namesAccess reports whether a column qualifier names the table access
+// (its table name or its alias), so that ORDER BY Created means the
+// table's Created and not a projected alias of that name.
+func namesAccess(qualifier string, n sql.Node, p pushdown.Plan) bool {
+	if qualifier == "" {
+		return false
+	}
+	if strings.EqualFold(qualifier, p.Table.Name) {
+		return true
+	}
+	found := false
+	transform.Inspect(n, func(n sql.Node) bool {
+		if a, ok := n.(*plan.TableAlias); ok && strings.EqualFold(a.Name(), qualifier) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// withAccessPlan finds the Stripe access under n, looking through
+// projections and aliases (and filters, if allowFilter), and lets change
+// rewrite its plan. It reports SameTree when there is no such access or
+// change declines.
+func withAccessPlan(ctx *sql.Context, n sql.Node, allowFilter bool, change func(pushdown.Plan) (pushdown.Plan, bool)) (sql.Node, bool, error) {
+	switch node := n.(type) {
+	case *plan.Project, *plan.TableAlias:
+		child, same, err := withAccessPlan(ctx, node.Children()[0], allowFilter, change)
+		if err != nil || same {
+			return n, true, err
+		}
+		next, err := node.WithChildren(ctx, child)
+		return next, false, err
+	case *plan.Filter:
+		if !allowFilter {
+			return n, true, nil
+		}
+		child, same, err := withAccessPlan(ctx, node.Child, allowFilter, change)
+		if err != nil || same {
+			return n, true, err
+		}
+		next, err := node.WithChildren(ctx, child)
+		return next, false, err
+	case *plan.IndexedTableAccess:
+		t, ok := node.UnderlyingTable().(*Table)
+		if !ok || !node.IsStatic() {
+			return n, true, nil
+		}
+		lookup, _, err := node.GetLookup(ctx, nil)
+		if err != nil {
+			return n, true, err
+		}
+		pr, ok := lookup.Ranges.(planRanges)
+		if !ok {
+			return n, true, nil
+		}
+		next, changed := change(pr.plan)
+		if !changed || next.String() == pr.plan.String() {
+			return n, true, nil
+		}
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, node.TableNode, t.lookupFor(next))
+		return ita, false, err
+	}
+	return n, true, nil
+}
+
+func literalInt(e sql.Expression) (int64, bool) {
+	lit, ok := e.(*expression.Literal)
+	if !ok {
+		return 0, false
+	}
+	switch v := lit.Value().(type) {
+	case int8, int16, int32, int64, int, uint8, uint16, uint32:
+		return toInt64(v), true
+	}
+	return 0, false
+}
+
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int8:
+		return int64(n)
+	case int16:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case uint8:
+		return int64(n)
+	case uint16:
+		return int64(n)
+	case uint32:
+		return int64(n)
+	}
+	return 0
+}
