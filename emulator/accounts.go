@@ -26,8 +26,6 @@ func accountDefaults(tx *tx, o object) {
 	o["tos_acceptance"] = object{"date": nil, "ip": nil, "user_agent": nil}
 }
 
-var accountTypes = []string{"custom", "express", "none", "standard"}
-
 // createAccount needs a type (or a controller, which makes the type "none").
 func createAccount(tx *tx, o object, p params) *apiError {
 	typ := p.str("type")
@@ -37,7 +35,7 @@ func createAccount(tx *tx, o object, p params) *apiError {
 	case typ == "":
 		typ = "none"
 		merge(o, object{"controller": p.hash("controller")}, false)
-	case !slices.Contains(accountTypes, typ):
+	case !slices.Contains([]string{"custom", "express", "none", "standard"}, typ):
 		return invalidRequest("type", "Invalid type: must be one of custom, express, or standard")
 	}
 	o["type"] = typ

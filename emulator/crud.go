@@ -4,8 +4,14 @@ import (
 	"strings"
 )
 
-// readOnly are fields a create or update request never writes directly.
-var readOnly = map[string]bool{"id": true, "object": true, "created": true, "livemode": true, "deleted": true}
+// readOnly reports fields a create or update request never writes directly.
+func readOnly(field string) bool {
+	switch field {
+	case "id", "object", "created", "livemode", "deleted":
+		return true
+	}
+	return false
+}
 
 // create builds, validates and stores a new object of res from params. It
 // is the path of POST {path} and of every object the emulator creates as a
@@ -34,7 +40,7 @@ func (tx *tx) create(res *resource, parentID string, p params) (object, *apiErro
 func (tx *tx) copyParams(res *resource, o object, p params) {
 	fields := map[string]any{}
 	for k, v := range p {
-		if readOnly[k] || res.isOwn(k) || k == "expand" {
+		if readOnly(k) || res.isOwn(k) || k == "expand" {
 			continue
 		}
 		if _, isField := o[k]; !isField {

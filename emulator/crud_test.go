@@ -36,7 +36,7 @@ func wantFields(t *testing.T, o map[string]any, want map[string]any) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if got := at(o, k); fmt.Sprint(got) != fmt.Sprint(want[k]) {
+		if got := normalize(clone(at(o, k))); fmt.Sprint(got) != fmt.Sprint(want[k]) {
 			t.Errorf("%s = %v, want %v", k, got, want[k])
 		}
 	}

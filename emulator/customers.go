@@ -43,6 +43,27 @@ func createCustomer(tx *tx, o object, p params) *apiError {
 	return nil
 }
 
+// updateCustomer handles source (adds a card and makes it the default) and
+// default_source (must be one of the customer's cards).
+func updateCustomer(tx *tx, o object, p params) *apiError {
+	if id := p.str("default_source"); id != "" {
+		card := tx.get("card", id)
+		if card == nil || card["customer"] != o["id"] {
+			return errNoSuch("source", id, "default_source")
+		}
+	}
+	if tok := p.str("source"); tok != "" {
+		tc, ok := testCardFor(tok)
+		if !ok {
+			return errNoSuch("token", tok, "source")
+		}
+		card := tx.newCard(str(o, "id"), tc)
+		tx.insert(card)
+		o["default_source"] = card["id"]
+	}
+	return nil
+}
+
 // deleteCustomer leaves a tombstone (Stripe still answers a retrieve of a
 // deleted customer, with {"deleted": true}), removes its cards, detaches
 // its payment methods and cancels its subscriptions.
@@ -79,11 +100,7 @@ func createCard(tx *tx, o object, p params) *apiError {
 	if !ok {
 		return errNoSuch("token", tok, "source")
 	}
-	for k, v := range tx.newCard(str(o, "customer"), tc) {
-		if k != "id" && k != "metadata" {
-			o[k] = v
-		}
-	}
+	tx.fillCard(o, tc)
 	if cust := tx.get("customer", str(o, "customer")); cust != nil && cust["default_source"] == nil {
 		cust["default_source"] = o["id"]
 		tx.touchObj(cust)
@@ -95,6 +112,12 @@ func createCard(tx *tx, o object, p params) *apiError {
 func (tx *tx) newCard(customerID string, tc testCard) object {
 	o := tx.newObject(tx.res("card"))
 	o["customer"] = customerID
+	tx.fillCard(o, tc)
+	return o
+}
+
+// fillCard sets a card object's details from test card data.
+func (tx *tx) fillCard(o object, tc testCard) {
 	o["brand"] = tc.brand
 	o["last4"] = tc.last4
 	o["funding"] = tc.funding
@@ -104,7 +127,6 @@ func (tx *tx) newCard(customerID string, tc testCard) object {
 	o["fingerprint"] = tc.fingerprint()
 	o["cvc_check"] = "pass"
 	o["regulated_status"] = "unregulated"
-	return o
 }
 
 // detachCard removes a card (DELETE /v1/customers/{customer}/sources/{id})

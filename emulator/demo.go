@@ -15,47 +15,46 @@ import (
 // produced by replaying API calls against the emulator itself, each at its
 // own instant between 2024-01-01 and 2025-06-30 UTC, so every object has
 // exactly the shape and relations a client creating it through the API
-// would get. No two objects of a type share a created second.
+// would get, and no two objects of a type share a created second.
 //
 // Contents:
 //
-//   - 5 accounts: standard, express and custom, in US, GB, DE, FR and CA;
-//     three are fully onboarded (charges and payouts enabled).
-//   - 40 products: 10 subscription plans and add-ons, 30 one-time goods
-//     and services (physical ones shippable); 4 are archived (active=false).
-//   - 60 prices: a monthly price per plan (lookup keys like "pro_monthly"),
-//     a yearly price for each plan, one price per good, and 10 EUR prices;
-//     8 are inactive (those of archived products and 4 retired ones).
-//   - 250 customers with names and emails from a fixed vocabulary. Every
-//     ninth email is mixed-case (the first customer is
-//     Alice.Smith@Example.com); 10 have no email, 8 no name, a third no
-//     phone; about 40% carry metadata such as {"tier": "gold"}; every
-//     fourth has an address; 4 are attached to a test clock (so lists hide
-//     them, and their invoices and subscriptions, unless asked).
-//   - 28 cards (/v1/customers/{id}/sources) on the first 20 customers; 6
-//     of them have two cards and 2 have three.
-//   - 30 card payment methods, one per customer 20–49, set as the
-//     customer's default payment method; customers 48 and 49 hold cards
-//     that decline.
-//   - 80 payment intents on customers 20–49 in every status: succeeded
-//     (some after a partial capture), requires_capture,
-//     requires_confirmation, requires_payment_method (some after a
-//     decline, with last_payment_error) and canceled.
-//   - A charge for every confirmation (failed for declines), and 10
-//     refunds, 6 full and 4 partial.
-//   - 24 one-off invoices on customers 50–73, 4 each draft, open, paid,
-//     paid out of band, void and uncollectible, every third one
-//     send_invoice; their 36 invoice items, plus 5 pending invoice items.
-//   - 41 subscriptions: active, trialing, incomplete, past_due, paused,
-//     incomplete_expired and 8 canceled, each with its first invoice
-//     (so 42 subscription invoices in all), one created by accepting a quote.
-//   - 10 quotes: 2 draft, 3 open, 3 accepted (producing 2 draft invoices
-//     and 1 subscription) and 2 canceled.
+//   - 5 accounts (standard, express, custom; US, GB, DE, FR, CA), 3 of
+//     them fully onboarded.
+//   - 40 products: 10 subscription plans and add-ons, 30 one-time goods and
+//     services (the physical ones shippable, the services with a url);
+//     4 archived (active=false).
+//   - 60 prices: a monthly and a yearly price per plan (lookup keys such as
+//     "pro_monthly"), a USD price per good and EUR prices for 10 goods;
+//     8 inactive (the 4 archived products' prices, 2 yearly, 2 EUR).
+//   - 250 customers. The oldest is Alice Smith, Alice.Smith@Example.com;
+//     every ninth email is mixed-case; 10 have no email, 8 no name, a third
+//     no phone; about 40% carry metadata such as {"tier": "gold"}; every
+//     fourth has an address; 4 are on a test clock, so default lists hide
+//     them and their invoices, quotes and subscriptions.
+//   - 28 cards (/v1/customers/{id}/sources) on the 20 oldest customers; 6
+//     have two cards or more.
+//   - 30 card payment methods, one per customer 20–49 (by age), each the
+//     customer's invoice_settings.default_payment_method; those of
+//     customers 48 and 49 decline.
+//   - 80 payment intents on those customers: 55 succeeded (5 after a
+//     partial capture), 4 requires_capture, 4 requires_confirmation, 8
+//     requires_payment_method (4 after a decline, with last_payment_error),
+//     9 canceled; 68 charges (64 succeeded, 4 failed); 10 refunds (6 full,
+//     4 partial).
+//   - 67 invoices: 24 one-off invoices on customers 50–73, 4 each draft,
+//     open, paid, paid out of band, void and uncollectible (6 with
+//     collection_method send_invoice); 41 first invoices of subscriptions
+//     (37 paid, 4 open); 2 drafts from accepted quotes.
+//   - 43 invoice items: 36 on the one-off invoices, 2 from quotes, 5 pending.
+//   - 41 subscriptions: 20 active, 6 trialing, 4 incomplete, 1 past_due,
+//     1 paused, 1 incomplete_expired, 8 canceled; one from a quote.
+//   - 10 quotes: 2 draft, 3 open, 3 accepted, 2 canceled.
 //
 // The emulator clock (WithClock) only affects requests made after NewDemo.
 func NewDemo(opts ...Option) *Emulator {
 	e := New(opts...)
-	b := &demoBuilder{e: e, rng: rand.New(rand.NewPCG(7, 11)), used: map[int64]bool{}}
+	b := &demoBuilder{e: e, v: newDemoVocabulary(), rng: rand.New(rand.NewPCG(7, 11)), used: map[int64]bool{}}
 	b.build()
 	return e
 }
@@ -69,6 +68,7 @@ const (
 // demoBuilder replays the API calls that make up the demo account.
 type demoBuilder struct {
 	e    *Emulator
+	v    demoVocabulary
 	rng  *rand.Rand
 	used map[int64]bool // seconds already given to a call
 }
@@ -167,6 +167,12 @@ func (b *demoBuilder) build() {
 	b.invoices(custs)
 	b.subscriptions(custs, plans)
 	b.quotes(custs, plans, goods)
+	// The demo history is fully indexed for search, whatever the clock.
+	for _, t := range b.e.st.tables {
+		for _, r := range t {
+			r.touched = time.Time{}
+		}
+	}
 }
 
 func (b *demoBuilder) accounts() {
@@ -192,7 +198,7 @@ func (b *demoBuilder) accounts() {
 // prices and the active one-time good prices.
 func (b *demoBuilder) catalog() (plans, goods []string) {
 	t := demoStart + 2*day
-	for i, p := range demoPlans {
+	for i, p := range b.v.plans {
 		t = b.after(t, hour, 3*day)
 		prod := b.must(t, "POST", "/v1/products", vals("name", p.name, "description", p.name+" subscription",
 			"metadata[category]", "subscription", "unit_label", "seat"))
@@ -207,7 +213,7 @@ func (b *demoBuilder) catalog() (plans, goods []string) {
 			b.must(b.after(t, 30*day, 40*day), "POST", "/v1/prices/"+str(yearly, "id"), vals("active", "false"))
 		}
 	}
-	for i, g := range demoGoods {
+	for i, g := range b.v.goods {
 		t = b.after(t, hour, 4*day)
 		f := vals("name", g.name, "shippable", strconv.FormatBool(g.shippable), "metadata[category]", "merch")
 		if !g.shippable {
@@ -220,7 +226,7 @@ func (b *demoBuilder) catalog() (plans, goods []string) {
 		prod := b.must(t, "POST", "/v1/products", f)
 		id := str(prod, "id")
 		price := b.must(b.after(t, hour, day), "POST", "/v1/prices", vals("product", id, "currency", "usd", "unit_amount", itoa(g.amount)))
-		archived := i >= len(demoGoods)-4
+		archived := i >= len(b.v.goods)-4
 		if i < 10 {
 			eur := b.must(b.after(t, day, 2*day), "POST", "/v1/prices", vals("product", id, "currency", "eur", "unit_amount", itoa(g.amount*92/100)))
 			if i >= 8 {
@@ -259,11 +265,11 @@ func (b *demoBuilder) customers() []demoCustomer {
 	custs := make([]demoCustomer, n)
 	for i := range custs {
 		t := demoStart + 7*day + span*int64(i)/n + b.rng.Int64N(span/n/2)
-		first := demoFirstNames[i%len(demoFirstNames)]
-		last := demoLastNames[(7*i+i/len(demoFirstNames))%len(demoLastNames)]
-		email := strings.ToLower(first + "." + last + "@" + demoDomains[i%len(demoDomains)])
+		first := b.v.firstNames[i%len(b.v.firstNames)]
+		last := b.v.lastNames[(7*i+i/len(b.v.firstNames))%len(b.v.lastNames)]
+		email := strings.ToLower(first + "." + last + "@" + b.v.domains[i%len(b.v.domains)])
 		if i%9 == 0 {
-			email = first + "." + last + "@" + strings.ToUpper(demoDomains[i%len(demoDomains)][:1]) + demoDomains[i%len(demoDomains)][1:]
+			email = first + "." + last + "@" + strings.ToUpper(b.v.domains[i%len(b.v.domains)][:1]) + b.v.domains[i%len(b.v.domains)][1:]
 		}
 		f := vals("name", first+" "+last)
 		if i%25 != 13 {
@@ -282,7 +288,7 @@ func (b *demoBuilder) customers() []demoCustomer {
 			f.Set("metadata[signup_source]", []string{"web", "sales", "partner"}[i%3])
 		}
 		if i%4 == 0 {
-			c := demoCities[i%len(demoCities)]
+			c := b.v.cities[i%len(b.v.cities)]
 			f.Set("address[city]", c.city)
 			f.Set("address[country]", c.country)
 			f.Set("address[line1]", fmt.Sprintf("%d Market Street", 10+i))
@@ -395,11 +401,11 @@ func (b *demoBuilder) invoices(custs []demoCustomer) {
 				"amount", itoa(int64(1000+b.rng.IntN(40)*500)), "description", []string{"Consulting", "Setup fee", "Hardware", "Support hours"}[(j+k)%4]))
 		}
 		f := vals("customer", c.id, "pending_invoice_items_behavior", "include", "description", fmt.Sprintf("Invoice for project %d", 100+j))
-		if j%3 == 0 {
+		if j%4 == 1 {
 			f.Set("collection_method", "send_invoice")
 			f.Set("days_until_due", "30")
 		}
-		if j%4 == 1 {
+		if j%4 == 2 {
 			f.Set("metadata[project]", fmt.Sprintf("P-%d", 100+j))
 		}
 		t = b.after(t, hour, day)
@@ -444,7 +450,7 @@ func (b *demoBuilder) subscriptions(custs []demoCustomer, plans []string) {
 		}
 		f.Set("customer", c.id)
 		if s%4 == 1 {
-			f.Set("metadata[plan_source]", []string{"web", "sales"}[s%2])
+			f.Set("metadata[plan_source]", []string{"web", "sales"}[s/4%2])
 		}
 		if s == 9 {
 			f.Set("cancel_at_period_end", "true")

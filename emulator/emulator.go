@@ -101,18 +101,18 @@ func (e *Emulator) ResetRequests() {
 func (e *Emulator) Put(obj map[string]any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	o := cloneObject(obj)
+	o := normalize(cloneObject(obj)).(map[string]any)
 	name := str(o, "object")
 	now := e.now()
 	if res := e.reg.byObject[name]; res != nil && str(o, "id") == "" {
 		o["id"] = e.st.newID(name, res.prefix, res.idLen)
 	}
-	fillBlanks(o, name)
 	if o["created"] == nil {
 		if _, ok := field(name, "created"); ok {
 			o["created"] = now.Unix()
 		}
 	}
+	fillBlanks(o, name)
 	e.st.put(o, now)
 }
 
@@ -152,6 +152,26 @@ func (e *Emulator) IDs(objectName string) []string {
 }
 
 func (e *Emulator) tx() *tx { return &tx{s: e.st, reg: e.reg, now: e.now()} }
+
+// normalize turns the integral float64s of decoded JSON into int64s, the
+// representation the emulator's own objects use.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+	case float64:
+		if n, ok := asInt(x); ok {
+			return n
+		}
+	}
+	return v
+}
 
 func cloneValues(v url.Values) url.Values {
 	if v == nil {

@@ -77,10 +77,12 @@ func errUnrecognizedURL(method, path string) *apiError {
 		message: fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", method, path)}
 }
 
-var errNoAPIKey = &apiError{status: http.StatusUnauthorized, typ: "invalid_request_error",
-	message: "You did not provide an API key. You need to provide your API key in the Authorization header, " +
-		"using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, " +
-		"or we can help at https://support.stripe.com/."}
+func errNoAPIKey() *apiError {
+	return &apiError{status: http.StatusUnauthorized, typ: "invalid_request_error",
+		message: "You did not provide an API key. You need to provide your API key in the Authorization header, " +
+			"using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, " +
+			"or we can help at https://support.stripe.com/."}
+}
 
 func errIdempotencyMismatch(key string) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "idempotency_error",

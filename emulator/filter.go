@@ -15,6 +15,9 @@ type filter struct {
 	// absent, if set, is the visibility rule Stripe applies when the
 	// parameter is not given (e.g. prices: only active ones).
 	absent func(object) bool
+	// noCursor forbids combining the parameter with starting_after or
+	// ending_before (products?ids[]=…).
+	noCursor bool
 }
 
 // eq matches a field (a dotted path) by exact, case-sensitive equality of
@@ -173,6 +176,12 @@ func anyText(o object, path, want string) bool {
 		}
 	}
 	return false
+}
+
+// withoutCursors marks a filter that cannot be combined with pagination cursors.
+func (f filter) withoutCursors() filter {
+	f.noCursor = true
+	return f
 }
 
 // withAbsent attaches a default-visibility rule to a filter.

@@ -126,15 +126,21 @@ func setCollection(tx *tx, o object, p params) *apiError {
 	return nil
 }
 
-// finalizedEditable are the invoice params Stripe still accepts after
+// finalizedEditable reports the invoice params Stripe still accepts after
 // finalization; money and collection fields are frozen.
-var finalizedEditable = []string{"metadata", "description", "footer", "custom_fields", "auto_advance",
-	"default_payment_method", "default_source", "rendering", "payment_settings", "expand"}
+func finalizedEditable(param string) bool {
+	switch param {
+	case "metadata", "description", "footer", "custom_fields", "auto_advance",
+		"default_payment_method", "default_source", "rendering", "payment_settings", "expand":
+		return true
+	}
+	return false
+}
 
 func updateInvoice(tx *tx, o object, p params) *apiError {
 	if status := str(o, "status"); status != "draft" {
 		for k := range p {
-			if !slices.Contains(finalizedEditable, k) {
+			if !finalizedEditable(k) {
 				return errState("invoice_not_editable",
 					"You can only update %s on a draft invoice; this invoice's status is %s.", k, status)
 			}

@@ -68,6 +68,9 @@ func (tx *tx) list(rt route, p params, url string) (any, *apiError) {
 			}
 			continue
 		}
+		if f.noCursor && (pg.startingAfter != "" || pg.endingBefore != "") {
+			return nil, invalidRequest(f.param, "You cannot combine the %s parameter with starting_after or ending_before.", f.param)
+		}
 		pred, err := f.parse(f.param, raw)
 		if err != nil {
 			return nil, err
@@ -76,9 +79,6 @@ func (tx *tx) list(rt route, p params, url string) (any, *apiError) {
 	}
 	if res.testClockHidden && !p.has("test_clock") && !p.has("customer") {
 		preds = append(preds, func(o object) bool { return o["test_clock"] == nil })
-	}
-	if res.object == "product" && p.has("ids") && (pg.startingAfter != "" || pg.endingBefore != "") {
-		return nil, invalidRequest("ids", "You cannot combine the ids parameter with starting_after or ending_before.")
 	}
 
 	var rows []*record

@@ -77,7 +77,10 @@ func updatePaymentIntent(tx *tx, o object, p params) *apiError {
 	return nil
 }
 
-var confirmable = []string{"requires_payment_method", "requires_confirmation", "requires_action"}
+// confirmable lists the statuses a payment intent can be confirmed from.
+func confirmable() []string {
+	return []string{"requires_payment_method", "requires_confirmation", "requires_action"}
+}
 
 func confirmPaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 	if err := tx.confirm(r.obj, p); err != nil {
@@ -91,10 +94,10 @@ func confirmPaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 // declining test card leaves a failed charge and a 402 card_error.
 func (tx *tx) confirm(pi object, p params) *apiError {
 	status := str(pi, "status")
-	if !slices.Contains(confirmable, status) {
+	if !slices.Contains(confirmable(), status) {
 		return errState("payment_intent_unexpected_state",
 			"You cannot confirm this PaymentIntent because it has a status of %s. Only a PaymentIntent with one of the following statuses may be confirmed: %s.",
-			status, strings.Join(confirmable, ", "))
+			status, strings.Join(confirmable(), ", "))
 	}
 	if id := p.str("payment_method"); id != "" {
 		pm, err := tx.resolvePaymentMethod(id, "payment_method")
@@ -173,15 +176,18 @@ func capturePaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 	return pi, nil
 }
 
-var cancelable = []string{"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"}
+// cancelable lists the statuses a payment intent can be canceled from.
+func cancelable() []string {
+	return []string{"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"}
+}
 
 func cancelPaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 	pi := r.obj
 	status := str(pi, "status")
-	if !slices.Contains(cancelable, status) {
+	if !slices.Contains(cancelable(), status) {
 		return nil, errState("payment_intent_unexpected_state",
 			"You cannot cancel this PaymentIntent because it has a status of %s. Only a PaymentIntent with one of the following statuses may be canceled: %s.",
-			status, strings.Join(cancelable, ", "))
+			status, strings.Join(cancelable(), ", "))
 	}
 	if status == "requires_capture" {
 		// Releasing the authorization refunds the uncaptured charge.

@@ -34,8 +34,10 @@ func createQuote(tx *tx, o object, p params) *apiError {
 
 // applyQuoteParams handles the params create and update share.
 func (tx *tx) applyQuoteParams(o object, p params) *apiError {
-	if p.has("customer") {
-		id := p.str("customer")
+	switch id := p.str("customer"); {
+	case p.has("customer") && id == "":
+		o["customer"], o["test_clock"] = nil, nil
+	case id != "":
 		cust, err := tx.mustGet("customer", id, "customer")
 		if err != nil {
 			return err

@@ -55,14 +55,7 @@ type resource struct {
 // An action performs POST {path}/{id}/{verb} and returns the response object.
 type action func(tx *tx, r *record, p params) (any, *apiError)
 
-func (res *resource) isOwn(param string) bool {
-	for _, o := range res.own {
-		if o == param {
-			return true
-		}
-	}
-	return false
-}
+func (res *resource) isOwn(param string) bool { return slices.Contains(res.own, param) }
 
 // template returns the schema.json operation key for a route on res:
 // suffix is "", "/{}", "/search" or "/{}/verb".

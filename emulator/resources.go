@@ -23,6 +23,7 @@ func resources() []*resource {
 			own:             []string{"source", "payment_method", "cash_balance", "tax", "tax_id_data"},
 			defaults:        customerDefaults,
 			create:          createCustomer,
+			update:          updateCustomer,
 			del:             deleteCustomer,
 		},
 		{
@@ -115,7 +116,7 @@ func resources() []*resource {
 			filters: []filter{
 				flag("active", "active"),
 				timeRange("created", "created"),
-				inList("ids", "id", 0),
+				inList("ids", "id", 0).withoutCursors(),
 				flag("shippable", "shippable"),
 				eq("url", "url"),
 			},

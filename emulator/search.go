@@ -56,6 +56,7 @@ func (tx *tx) search(rt route, p params, url string, lag func(*record) bool) (an
 			rows = append(rows, r)
 		}
 	}
+	total := len(rows)
 	if page := p.str("page"); page != "" {
 		i, ok := pageOffset(page, rows)
 		if !ok {
@@ -64,7 +65,6 @@ func (tx *tx) search(rt route, p params, url string, lag func(*record) bool) (an
 		rows = rows[i:]
 	}
 	out := object{"object": "search_result", "url": url, "has_more": false, "next_page": nil}
-	total := len(rows)
 	if len(rows) > limit {
 		rows = rows[:limit]
 		out["has_more"] = true

@@ -14,9 +14,7 @@ const maxBody = 1 << 20
 
 // ServeHTTP answers a Stripe API request. The request is logged, then in
 // order: an armed fault may fire, the API key is checked, an idempotent
-// replay may answer, and finally the route's handler runs. The handler and
-// the encoding of its answer run under the emulator's lock; the answer is
-// written after the lock is released.
+// replay may answer, and finally the route's handler runs.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var form url.Values
 	var formErr error
@@ -36,81 +34,101 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		Account:        r.Header.Get("Stripe-Account"),
 	}
-
-	e.mu.Lock()
-	w.Header().Set("Request-Id", "req_"+randomString(e.reqRNG.IntN, 14))
-	idx := len(e.log)
-	e.log = append(e.log, entry)
-	kind := e.takeFault(r.Method, r.URL.Path)
-	if kind == FaultDropConnection {
-		e.mu.Unlock()
-		dropConnection(w)
-		return
-	}
-	status, body, replayed := e.respond(r, kind, form, formErr, entry)
-	if kind == FaultDropAfterCommit {
-		status = 0
-	}
-	e.log[idx].Status = status
-	e.mu.Unlock()
-
-	if kind == FaultDropAfterCommit {
+	a := e.answer(r, entry, form, formErr)
+	if a.fault == FaultDropConnection || a.fault == FaultDropAfterCommit {
 		dropConnection(w)
 		return
 	}
 	h := w.Header()
+	h.Set("Request-Id", a.requestID)
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	h.Set("Stripe-Version", APIVersion)
-	faultHeaders(kind, h)
+	faultHeaders(a.fault, h)
 	if entry.IdempotencyKey != "" {
 		h.Set("Idempotency-Key", entry.IdempotencyKey)
 	}
-	if replayed {
+	if a.replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
-	w.WriteHeader(status)
-	w.Write(body)
+	w.WriteHeader(a.status)
+	w.Write(a.body)
+}
+
+// An answer is what ServeHTTP writes (or, for a dropping fault, does not).
+type answer struct {
+	requestID string
+	fault     FaultKind
+	status    int
+	body      []byte
+	replayed  bool
+}
+
+// answer logs the request and computes its answer under the lock, so that
+// the answer reflects one consistent state; the caller writes it after the
+// lock is released.
+func (e *Emulator) answer(r *http.Request, entry Request, form url.Values, formErr error) answer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := answer{requestID: "req_" + randomString(e.reqRNG.IntN, 14)}
+	idx := len(e.log)
+	e.log = append(e.log, entry)
+	a.fault = e.takeFault(r.Method, r.URL.Path)
+	if a.fault == FaultDropConnection {
+		return a // logged with status 0: nothing was done
+	}
+	a.status, a.body, a.replayed = e.respond(r, a.fault, form, formErr, entry)
+	if a.fault != FaultDropAfterCommit {
+		e.log[idx].Status = a.status
+	}
+	return a
 }
 
 // APIVersion is the Stripe API version whose behaviour and object shapes
 // the emulator follows.
 const APIVersion = "2026-08-26.dahlia"
 
-// respond computes the status and body of a request. It runs with e.mu held.
+// respond computes the status and body of a request, committing its
+// effects. It runs with e.mu held.
 func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, formErr error, entry Request) (status int, body []byte, replayed bool) {
 	if err := faultError(kind); err != nil {
 		return err.status, encode(err.body()), false
 	}
 	if !authorized(r) {
-		return errNoAPIKey.status, encode(errNoAPIKey.body()), false
+		err := errNoAPIKey()
+		return err.status, encode(err.body()), false
 	}
 	if formErr != nil {
 		err := invalidRequest("", "Invalid request body: %v", formErr)
 		return err.status, encode(err.body()), false
 	}
-	var scope string
-	if r.Method == http.MethodPost && entry.IdempotencyKey != "" {
-		scope = idempotencyScope(entry.Account, entry.IdempotencyKey)
-		fp := fingerprint(r.Method, r.URL.Path, form)
-		if prev := e.replays[scope]; prev != nil {
-			if prev.fingerprint != fp {
-				err := errIdempotencyMismatch(entry.IdempotencyKey)
-				return err.status, encode(err.body()), false
-			}
-			return prev.status, prev.body, true
-		}
-		defer func() {
-			if storable(status) {
-				e.replays[scope] = &replay{fingerprint: fp, status: status, body: body}
-			}
-		}()
+	if r.Method != http.MethodPost || entry.IdempotencyKey == "" {
+		status, body = e.execute(r, form)
+		return status, body, false
 	}
+	scope := idempotencyScope(entry.Account, entry.IdempotencyKey)
+	fp := fingerprint(r.Method, r.URL.Path, form)
+	if prev := e.replays[scope]; prev != nil {
+		if prev.fingerprint != fp {
+			err := errIdempotencyMismatch(entry.IdempotencyKey)
+			return err.status, encode(err.body()), false
+		}
+		return prev.status, prev.body, true
+	}
+	status, body = e.execute(r, form)
+	if storable(status) {
+		e.replays[scope] = &replay{fingerprint: fp, status: status, body: body}
+	}
+	return status, body, false
+}
+
+// execute runs a request's handler and encodes its answer.
+func (e *Emulator) execute(r *http.Request, form url.Values) (status int, body []byte) {
 	out, err := e.dispatch(e.tx(), r, form)
 	if err != nil {
-		return err.status, encode(err.body()), false
+		return err.status, encode(err.body())
 	}
-	return http.StatusOK, encode(out), false
+	return http.StatusOK, encode(out)
 }
 
 // authorized accepts any non-empty Bearer token or Basic user name; the
@@ -176,32 +194,16 @@ func (e *Emulator) dispatch(tx *tx, r *http.Request, form url.Values) (any, *api
 	if err := p.validate(op, isBody); err != nil {
 		return nil, err
 	}
+	paths := expandPaths(p)
+	isList := (rt.id == "" && method == http.MethodGet) || rt.verb == "search"
+	if err := checkExpand(res.object, paths, isList); err != nil {
+		return nil, err // before the handler: a bad expand changes nothing
+	}
 	out, err := handler(p)
 	if err != nil {
 		return nil, err
 	}
-	return tx.expandResponse(out, expandPaths(p))
-}
-
-// expandResponse applies expand[] to a handler's answer.
-func (tx *tx) expandResponse(out any, paths []string) (any, *apiError) {
-	if len(paths) == 0 {
-		return out, nil
-	}
-	o, ok := out.(object)
-	if !ok {
-		return out, nil
-	}
-	if kind := str(o, "object"); kind == "list" || kind == "search_result" {
-		data, err := tx.expandList(o["data"].([]any), paths)
-		if err != nil {
-			return nil, err
-		}
-		o = without(o, "data")
-		o["data"] = data
-		return o, nil
-	}
-	return tx.expand(o, paths)
+	return tx.expandResponse(out, paths), nil
 }
 
 // encode renders a response body as Stripe does: indented JSON, with no

@@ -29,9 +29,11 @@ func subscriptionDefaults(tx *tx, o object) {
 	o["trial_settings"] = object{"end_behavior": object{"missing_payment_method": "create_invoice"}}
 }
 
-var endedStatuses = []string{"canceled", "incomplete_expired"}
-
-func isEnded(o object) bool { return slices.Contains(endedStatuses, str(o, "status")) }
+// isEnded reports whether a subscription is over: canceled or incomplete_expired.
+func isEnded(o object) bool {
+	s := str(o, "status")
+	return s == "canceled" || s == "incomplete_expired"
+}
 
 // subscriptionStatus is subscriptions?status=: besides the statuses, "all"
 // and "ended" (canceled or incomplete_expired); without it, ended
@@ -229,6 +231,8 @@ func (tx *tx) subscriptionInvoice(sub object, reason string, extras []object) ob
 	inv["lines"].(map[string]any)["data"] = lines
 	tx.insert(inv)
 	for _, x := range extras {
+		// Cannot fail: oneTimeItems checked the prices, and the invoice is a
+		// draft of the subscription's customer.
 		tx.create(tx.res("invoiceitem"), "", params{"customer": sub["customer"], "invoice": inv["id"],
 			"quantity": x["quantity"], "pricing": map[string]any{"price": x["price"]}})
 	}

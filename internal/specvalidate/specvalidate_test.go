@@ -2,6 +2,7 @@ package specvalidate
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -132,24 +133,64 @@ func TestDemoListsAreSpecValid(t *testing.T) {
 func TestValidRequestsPassUnchanged(t *testing.T) {
 	_, h := wrapDemo(t)
 	direct := emulator.NewDemo()
+	q := url.QueryEscape
 	steps := []struct{ method, path, body string }{
+		// Lists with filters, search with queries.
+		{"GET", "/v1/customers?limit=3&created[gte]=1704067200&created[lt]=1751328000&expand[]=data.default_source", ""},
+		{"GET", "/v1/invoices?status=open&collection_method=send_invoice&limit=5&due_date[gt]=0", ""},
+		{"GET", "/v1/subscriptions?status=ended&limit=5&current_period_end[gte]=0&automatic_tax[enabled]=false", ""},
+		{"GET", "/v1/prices?recurring[interval]=month&type=recurring&lookup_keys[]=pro_monthly&active=true", ""},
+		{"GET", "/v1/invoiceitems?pending=true&limit=2", ""},
+		{"GET", "/v1/products?ids[]=prod_x&ids[]=prod_y&shippable=false", ""},
+		{"GET", "/v1/customers/search?query=" + q(`email~"example" AND -metadata["tier"]:null`) + "&limit=5&expand[]=total_count", ""},
+		{"GET", "/v1/charges/search?query=" + q(`amount>1000 AND status:"succeeded" AND refunded:null`), ""},
+		{"GET", "/v1/invoices/search?query=" + q(`total>=1000 OR status:"void"`), ""},
+		{"GET", "/v1/payment_intents/search?query=" + q(`currency:"eur"`), ""},
+		{"GET", "/v1/prices/search?query=" + q(`lookup_key~"monthly"`), ""},
+		{"GET", "/v1/products/search?query=" + q(`name~"plan" active:"true"`), ""},
+		{"GET", "/v1/subscriptions/search?query=" + q(`status:"canceled"`) + "&page=" + "page_eA", ""},
+		// Creates, updates, deletes and actions.
 		{"POST", "/v1/customers", "email=new%40example.com&name=New&metadata[tier]=gold&address[country]=US"},
-		{"GET", "/v1/customers?limit=3&created[gte]=1704067200&created[lt]=1751328000", ""},
-		{"GET", "/v1/customers/search?query=" + url.QueryEscape(`email~"example" AND -metadata["tier"]:null`) + "&limit=5", ""},
-		{"GET", "/v1/invoices?status=open&collection_method=send_invoice&limit=5", ""},
-		{"GET", "/v1/subscriptions?status=ended&limit=5", ""},
-		{"GET", "/v1/prices?recurring[interval]=month&type=recurring&lookup_keys[]=pro_monthly", ""},
-		{"GET", "/v1/charges/search?query=" + url.QueryEscape(`amount>1000 AND status:"succeeded"`), ""},
-		{"POST", "/v1/products", "name=Gadget&shippable=true"},
-		{"POST", "/v1/invoiceitems", "customer=CUS&amount=1500&currency=usd&description=Work"},
-		{"POST", "/v1/invoices", "customer=CUS&pending_invoice_items_behavior=include"},
-		{"POST", "/v1/invoices/INV/finalize", ""},
-		{"POST", "/v1/invoices/INV/pay", ""},
-		{"POST", "/v1/customers/CUS", "description=&metadata[tier]="},
+		{"POST", "/v1/customers/CUS", "description=&metadata[tier]=&invoice_settings[footer]=Thanks"},
 		{"POST", "/v1/customers/CUS/sources", "source=tok_visa"},
-		{"POST", "/v1/payment_intents", "amount=1500&currency=usd&payment_method=pm_card_visa&confirm=true"},
-		{"POST", "/v1/quotes", "customer=CUS"},
-		{"POST", "/v1/accounts", "type=standard&business_profile[name]=StagingName"},
+		{"POST", "/v1/customers/CUS/sources/CARD", "address_country=US&name=Ann&exp_year=2031"},
+		{"POST", "/v1/customers/CUS/sources", "source=tok_mastercard"},
+		{"DELETE", "/v1/customers/CUS/sources/CARD", ""},
+		{"POST", "/v1/products", "name=Gadget&shippable=true"},
+		{"POST", "/v1/prices", "currency=usd&product=PROD&unit_amount=1200&recurring[interval]=month"},
+		{"POST", "/v1/prices/PRICE", "nickname=Price+Update&metadata[a]=b"},
+		{"POST", "/v1/payment_methods", "type=card&card[token]=tok_amex"},
+		{"POST", "/v1/payment_methods/PM/attach", "customer=CUS"},
+		{"POST", "/v1/payment_intents", "amount=1500&currency=usd&payment_method=PM&customer=CUS&capture_method=manual"},
+		{"POST", "/v1/payment_intents/PI", "description=Payment+Intent"},
+		{"POST", "/v1/payment_intents/PI/confirm", ""},
+		{"POST", "/v1/payment_intents/PI/capture", "amount_to_capture=1000"},
+		{"POST", "/v1/refunds", "payment_intent=PI&amount=500&reason=requested_by_customer"},
+		{"POST", "/v1/payment_intents", "amount=2500&currency=eur"},
+		{"POST", "/v1/payment_intents/PI/cancel", "cancellation_reason=abandoned"},
+		{"POST", "/v1/charges", "amount=2000&currency=usd&source=tok_visa"},
+		{"POST", "/v1/charges/CH/refund", "amount=100"},
+		{"POST", "/v1/payment_methods/PM/detach", ""},
+		{"POST", "/v1/invoiceitems", "customer=CUS&amount=1500&currency=usd&description=Work"},
+		{"POST", "/v1/invoiceitems/II", "quantity=3"},
+		{"POST", "/v1/invoices", "customer=CUS&pending_invoice_items_behavior=include&collection_method=send_invoice&days_until_due=14"},
+		{"POST", "/v1/invoices/INV", "description=Invoice+for+car"},
+		{"POST", "/v1/invoices/INV/finalize", "auto_advance=false"},
+		{"POST", "/v1/invoices/INV/send", ""},
+		{"POST", "/v1/invoices/INV/mark_uncollectible", ""},
+		{"POST", "/v1/invoices/INV/pay", "paid_out_of_band=true"},
+		{"POST", "/v1/invoices", "customer=CUS"},
+		{"DELETE", "/v1/invoices/INV", ""},
+		{"POST", "/v1/quotes", "customer=CUS&line_items[0][price]=PRICE&line_items[0][quantity]=2"},
+		{"POST", "/v1/quotes/QT", "description=Quote"},
+		{"POST", "/v1/quotes/QT/finalize", ""},
+		{"POST", "/v1/quotes/QT/accept", ""},
+		{"POST", "/v1/subscriptions", "customer=CUS&items[0][price]=PRICE&metadata[source]=test"},
+		{"POST", "/v1/subscriptions/SUB", "cancel_at_period_end=true"},
+		{"DELETE", "/v1/subscriptions/SUB", ""},
+		{"POST", "/v1/accounts", "type=standard&business_profile[name]=StagingName&capabilities[transfers][requested]=true"},
+		{"POST", "/v1/accounts/ACCT", "business_profile[name]=Renamed"},
+		{"DELETE", "/v1/accounts/ACCT", ""},
 		{"DELETE", "/v1/customers/CUS", ""},
 	}
 	vars := map[string]string{}
@@ -169,14 +210,48 @@ func TestValidRequestsPassUnchanged(t *testing.T) {
 		if string(g) != string(w) {
 			t.Errorf("%s %s: answers differ:\n%s\n%s", s.method, path, g, w)
 		}
-		switch got["object"] {
-		case "customer":
-			if vars["CUS"] == "" {
-				vars["CUS"] = got["id"].(string)
-			}
-		case "invoice":
-			vars["INV"] = got["id"].(string)
+		// Remember the newest id of each type for later steps.
+		short := map[string]string{"customer": "CUS", "card": "CARD", "product": "PROD", "price": "PRICE",
+			"payment_method": "PM", "payment_intent": "PI", "charge": "CH", "invoiceitem": "II", "invoice": "INV",
+			"quote": "QT", "subscription": "SUB", "account": "ACCT"}
+		if name, ok := short[fmt.Sprint(got["object"])]; ok && got["deleted"] == nil && !(name == "CUS" && vars["CUS"] != "") {
+			vars[name] = got["id"].(string)
 		}
+	}
+}
+
+// TestStripeMockQuirks documents what the validator rejects on the
+// emulator's behalf and what it lets through.
+func TestStripeMockQuirks(t *testing.T) {
+	e, h := wrapDemo(t)
+	for _, target := range []string{
+		"/v1/invoices?status=bogus",           // enum
+		"/v1/customers?created[gte]=abc",      // type
+		"/v1/customers/search",                // required query
+		"/v1/refunds/search?query=x",          // routed to retrieve refund "search"
+		"/v1/customers?include[]=total_count", // not in the spec
+	} {
+		if status, body := call(t, h, "GET", target, ""); status != http.StatusBadRequest {
+			t.Errorf("%s: %d %v", target, status, body)
+		}
+	}
+	if n := len(e.Requests()); n != 0 {
+		t.Errorf("emulator saw %d rejected requests", n)
+	}
+	// Limits and search syntax are not in the spec: the emulator rejects them.
+	for _, target := range []string{"/v1/customers?limit=0", "/v1/customers/search?query=" + url.QueryEscape(`name~"ab"`)} {
+		status, _ := call(t, h, "GET", target, "")
+		if status != http.StatusBadRequest {
+			t.Errorf("%s: %d", target, status)
+		}
+	}
+	if n := len(e.Requests()); n != 2 {
+		t.Errorf("emulator saw %d requests, want 2", n)
+	}
+	// Unknown URLs are stripe-mock's 404.
+	if status, body := call(t, h, "DELETE", "/v1/charges/ch_x", ""); status != http.StatusNotFound ||
+		!strings.HasPrefix(body["error"].(map[string]any)["message"].(string), "Unrecognized request URL (DELETE: /v1/charges/ch_x)") {
+		t.Errorf("DELETE charge: %d %v", status, body)
 	}
 }
 
