@@ -23,6 +23,7 @@ import (
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/internal/specvalidate"
+	"github.com/stripesql/stripesql/procedures"
 	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
 	"github.com/stripesql/stripesql/tables"
@@ -35,6 +36,8 @@ type env struct {
 	// direct reaches the emulator without stripesql, for expected values.
 	direct string
 	logs   *syncBuffer
+	// addr is the MySQL server's address, for clients other than db.
+	addr string
 }
 
 type syncBuffer struct {
@@ -55,19 +58,44 @@ func (b *syncBuffer) String() string {
 }
 
 // newEnv starts stripesql on the demo emulator behind the spec validator.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	emu := emulator.NewDemo()
 	validated, err := specvalidate.Wrap(emu)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startOn(t, emu, validated, catalog.Builtin())
+	return startOn(t, emu, validated, catalog.Builtin(), opts...)
 }
 
+// startConfig is what the options of startOn set; the zero value is a
+// writable server with a test key, wired as the binary is: writes
+// enabled, the stored procedures and the SQL functions registered.
+type startConfig struct {
+	apiKey          string
+	readOnly        bool
+	allowLiveWrites bool
+}
+
+// An option changes how startOn starts stripesql.
+type option func(*startConfig)
+
+// withAPIKey makes the client use key (sk_live_… for live mode).
+func withAPIKey(key string) option { return func(c *startConfig) { c.apiKey = key } }
+
+// withReadOnly starts the server read-only (--read-only).
+func withReadOnly() option { return func(c *startConfig) { c.readOnly = true } }
+
+// withAllowLiveWrites allows writes with a live key (--allow-live-writes).
+func withAllowLiveWrites() option { return func(c *startConfig) { c.allowLiveWrites = true } }
+
 // startOn serves the catalog's tables over the given Stripe handler.
-func startOn(t *testing.T, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog) *env {
+func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog, opts ...option) *env {
 	t.Helper()
+	cfg := startConfig{apiKey: "sk_test_e2e"}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	api := httptest.NewServer(stripe)
 	t.Cleanup(api.Close)
 	e := &env{emu: emu, logs: &syncBuffer{}}
@@ -78,7 +106,7 @@ func startOn(t *testing.T, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := stripeapi.New(stripeapi.Config{
-		BaseURL: api.URL, APIKey: "sk_test_e2e", Rate: 10000, Burst: 100,
+		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: 10000, Burst: 100,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
 	})
 	if err != nil {
@@ -88,10 +116,23 @@ func startOn(t *testing.T, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	if err != nil {
 		t.Fatal(err)
 	}
+	stripeDB := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: client, Logger: logger})
+	stripeDB.EnableWrites(tables.WriteOptions{AllowLiveWrites: cfg.allowLiveWrites})
+	procs, err := procedures.All(stripeDB)
+	if err != nil {
+		// The procedures return rows of the builtin tables; a test catalog
+		// without them (a one-table catalog) serves no procedures.
+		t.Logf("no stored procedures: %v", err)
+		procs = nil
+	}
 	srv, err := server.New(server.Config{
 		Listener: ln, User: "root",
-		Database: tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: client, Logger: logger}),
-		Logger:   logger,
+		Database:      stripeDB,
+		Procedures:    procs,
+		Functions:     stripeDB.Functions(),
+		AnalyzerRules: tables.AnalyzerRules(),
+		ReadOnly:      cfg.readOnly,
+		Logger:        logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -112,12 +153,13 @@ func startOn(t *testing.T, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	db.SetMaxOpenConns(2)
 	t.Cleanup(func() { db.Close() })
 	e.db = db
+	e.addr = ln.Addr().String()
 	return e
 }
 
 // query runs q and returns every value as a nullable string, the way the
 // text protocol carries it.
-func (e *env) query(t *testing.T, q string, args ...any) [][]sql.NullString {
+func (e *env) query(t testing.TB, q string, args ...any) [][]sql.NullString {
 	t.Helper()
 	rows, err := e.db.Query(q, args...)
 	if err != nil {
@@ -147,7 +189,7 @@ func (e *env) query(t *testing.T, q string, args ...any) [][]sql.NullString {
 }
 
 // calls runs q and returns the request lines the emulator received for it.
-func (e *env) calls(t *testing.T, q string) ([][]sql.NullString, []string) {
+func (e *env) calls(t testing.TB, q string) ([][]sql.NullString, []string) {
 	t.Helper()
 	e.emu.ResetRequests()
 	rows := e.query(t, q)
@@ -165,7 +207,7 @@ func (e *env) calls(t *testing.T, q string) ([][]sql.NullString, []string) {
 // list reads a whole list endpoint straight from the emulator, with
 // net/http and encoding/json only, so expected values do not depend on
 // stripesql's client.
-func (e *env) list(t *testing.T, path string, params string) []map[string]any {
+func (e *env) list(t testing.TB, path string, params string) []map[string]any {
 	t.Helper()
 	var all []map[string]any
 	after := ""
@@ -190,7 +232,7 @@ func (e *env) list(t *testing.T, path string, params string) []map[string]any {
 	}
 }
 
-func (e *env) getJSON(t *testing.T, pathAndQuery string, v any) {
+func (e *env) getJSON(t testing.TB, pathAndQuery string, v any) {
 	t.Helper()
 	req, err := http.NewRequest("GET", e.direct+pathAndQuery, nil)
 	if err != nil {

@@ -46,15 +46,21 @@ func schemaOf(db string, def *catalog.Table) sql.Schema {
 	schema := make(sql.Schema, 0, len(def.Columns))
 	for _, c := range def.Columns {
 		col := &sql.Column{
-			Name:           c.Name,
-			Type:           sqlType(c.Type),
-			Nullable:       c.Nullable,
+			Name: c.Name,
+			Type: sqlType(c.Type),
+			// Only the key and the columns a create requires are NOT NULL:
+			// the engine refuses an INSERT that leaves out a NOT NULL column
+			// without a default, and Stripe fills in Created, Livemode,
+			// Active and the like itself. No default could stand in (an
+			// omitted Active must not be sent, Active = false must be).
+			// Stripe always returns these fields, so reads are unaffected.
+			Nullable:       c.Nullable || !c.Required,
 			Source:         def.Name,
 			DatabaseSource: db,
 			Comment:        c.Comment,
 		}
 		if strings.EqualFold(c.Name, catalog.PrimaryKey) {
-			col.PrimaryKey = true
+			col.PrimaryKey, col.Nullable = true, false
 			// Stripe assigns ids, so an INSERT leaves Id out; the empty
 			// default lets the engine accept that.
 			col.Default = emptyDefault

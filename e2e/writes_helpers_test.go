@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/stripesql/stripesql/emulator"
+)
+
+// requestLine renders one emulator log entry as "METHOD /path?query body",
+// the body being the decoded form re-encoded with sorted keys and readable
+// brackets (metadata[k]=v).
+func requestLine(r emulator.Request) string {
+	line := r.Method + " " + r.Path
+	if r.RawQuery != "" {
+		line += "?" + r.RawQuery
+	}
+	if len(r.Form) > 0 {
+		line += " " + strings.NewReplacer("%5B", "[", "%5D", "]").Replace(r.Form.Encode())
+	}
+	return line
+}
+
+// requestLines returns the emulator's log since the last reset.
+func (e *env) requestLines() []string {
+	var out []string
+	for _, r := range e.emu.Requests() {
+		out = append(out, requestLine(r))
+	}
+	return out
+}
+
+// conn is one client connection, so that session state (the last
+// inserted ids, session variables) carries from statement to statement.
+type conn struct {
+	t *testing.T
+	e *env
+	c *sql.Conn
+}
+
+func (e *env) conn(t *testing.T) *conn {
+	t.Helper()
+	c, err := e.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &conn{t: t, e: e, c: c}
+}
+
+// exec runs a statement and returns the requests it made.
+func (c *conn) exec(q string) []string {
+	c.t.Helper()
+	c.e.emu.ResetRequests()
+	if _, err := c.c.ExecContext(context.Background(), q); err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	return c.e.requestLines()
+}
+
+// fail runs a statement that must fail and returns its error and the
+// requests it made.
+func (c *conn) fail(q string) (error, []string) {
+	c.t.Helper()
+	c.e.emu.ResetRequests()
+	_, err := c.c.ExecContext(context.Background(), q)
+	if err == nil {
+		c.t.Fatalf("%s: succeeded, want an error", q)
+	}
+	return err, c.e.requestLines()
+}
+
+// query returns every value of q's rows as strings ("NULL" for NULL),
+// keyed by column name, and the requests it made.
+func (c *conn) query(q string, args ...any) ([]map[string]string, []string) {
+	c.t.Helper()
+	c.e.emu.ResetRequests()
+	rows, err := c.c.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []map[string]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			c.t.Fatalf("%s: %v", q, err)
+		}
+		row := map[string]string{}
+		for i, col := range cols {
+			row[col] = "NULL"
+			if vals[i].Valid {
+				row[col] = vals[i].String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	return out, c.e.requestLines()
+}
+
+// row returns the one row of q.
+func (c *conn) row(q string, args ...any) map[string]string {
+	c.t.Helper()
+	rows, _ := c.query(q, args...)
+	if len(rows) != 1 {
+		c.t.Fatalf("%s %v: %d rows, want 1", q, args, len(rows))
+	}
+	return rows[0]
+}
+
+// value returns the one value of q's one row.
+func (c *conn) value(q string, args ...any) string {
+	c.t.Helper()
+	for _, v := range c.row(q, args...) {
+		return v
+	}
+	return ""
+}
+
+// lastID is stripe_last_insert_id() of the connection.
+func (c *conn) lastID() string {
+	c.t.Helper()
+	return c.value("SELECT stripe_last_insert_id()")
+}
+
+func wantLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s: requests\n  %s\nwant\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func wantRow(t *testing.T, what string, got map[string]string, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s = %q, want %q", what, k, got[k], v)
+		}
+	}
+}
+
+// verbatim substitutes real ids for the placeholders of a contract
+// example, leaving the rest of its text as the contract has it.
+func verbatim(example string, ids ...string) string {
+	return strings.NewReplacer(ids...).Replace(example)
+}
+
+// call runs a CALL and returns its column names, its one row and the
+// requests it made.
+func (c *conn) call(q string) ([]string, map[string]string, []string) {
+	c.t.Helper()
+	c.e.emu.ResetRequests()
+	rows, err := c.c.QueryContext(context.Background(), q)
+	if err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out []map[string]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			c.t.Fatalf("%s: %v", q, err)
+		}
+		row := map[string]string{}
+		for i, col := range cols {
+			row[col] = "NULL"
+			if vals[i].Valid {
+				row[col] = vals[i].String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	if len(out) != 1 {
+		c.t.Fatalf("%s: %d rows, want 1", q, len(out))
+	}
+	return cols, out[0], c.e.requestLines()
+}

@@ -1,0 +1,270 @@
+package tables
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+var _ sql.UpdatableTable = (*Table)(nil)
+
+// Updater implements sql.UpdatableTable: each changed row becomes one
+// update call (POST UpdatePath) carrying only the changed columns. The
+// engine finds the rows through the same pushdown as SELECT.
+func (t *Table) Updater(*sql.Context) sql.RowUpdater {
+	return &editor{t: t, verb: "UPDATE"}
+}
+
+var _ sql.DeletableTable = (*Table)(nil)
+
+// Deleter implements sql.DeletableTable: each row becomes one DELETE
+// DeletePath call.
+func (t *Table) Deleter(*sql.Context) sql.RowDeleter {
+	return &editor{t: t, verb: "DELETE"}
+}
+
+// editor is the RowUpdater and RowDeleter of a table. Like the inserter,
+// it checks every row as the engine hands it over and sends the requests
+// in StatementComplete, so a statement with an invalid row sends nothing.
+// Buffering also keeps writes out of the list pagination that finds the
+// rows.
+type editor struct {
+	t       *Table
+	verb    string // UPDATE or DELETE
+	checked bool
+	rows    int // rows seen in this statement
+	pending []request
+}
+
+// StatementBegin implements sql.EditOpenerCloser; as for the inserter,
+// it may run once per row (UPDATE IGNORE), so only the buffer restarts.
+func (e *editor) StatementBegin(*sql.Context) {
+	e.pending = nil
+}
+
+// begin runs the statement-wide checks once, at its first row.
+func (e *editor) begin(ctx *sql.Context) error {
+	if e.checked {
+		return nil
+	}
+	e.checked = true
+	if err := e.t.db.checkWritable(); err != nil {
+		return err
+	}
+	return checkScoped(ctx, e.verb, e.t.def.Name)
+}
+
+// Update implements sql.RowUpdater.
+func (e *editor) Update(ctx *sql.Context, old, new sql.Row) error {
+	if err := e.begin(ctx); err != nil {
+		return err
+	}
+	e.rows++
+	req, err := e.t.updateRequest(ctx, old, new)
+	if err != nil {
+		return fmt.Errorf("UPDATE %s, row %d (%s): %w", e.t.def.Name, e.rows, rowID(e.t.def, old), err)
+	}
+	req.row = e.rows
+	if len(req.params) > 0 {
+		e.pending = append(e.pending, req)
+	}
+	return nil
+}
+
+// Delete implements sql.RowDeleter.
+func (e *editor) Delete(ctx *sql.Context, row sql.Row) error {
+	if err := e.begin(ctx); err != nil {
+		return err
+	}
+	def := e.t.def
+	if def.DeletePath == "" {
+		msg := fmt.Sprintf("Stripe cannot delete a %s", def.Object)
+		if def.NoDeleteHint != "" {
+			msg = def.NoDeleteHint
+		}
+		return fmt.Errorf("DELETE FROM %s: %s", def.Name, msg)
+	}
+	path, err := e.t.fillPath(def.DeletePath, row)
+	if err != nil {
+		return err
+	}
+	e.rows++
+	e.pending = append(e.pending, request{method: "DELETE", path: path, id: rowID(def, row), row: e.rows})
+	return nil
+}
+
+// StatementComplete sends the buffered requests in order and stops at the
+// first failure.
+func (e *editor) StatementComplete(ctx *sql.Context) error {
+	pending := e.pending
+	e.pending = nil
+	var done []string
+	account := accountOption(ctx)
+	for _, req := range pending {
+		var err error
+		if req.method == "DELETE" {
+			_, err = e.t.db.client.Delete(ctx, req.path, nil, account)
+		} else {
+			_, err = e.t.db.client.Post(ctx, req.path, req.params, account)
+		}
+		if err != nil {
+			past := "updated"
+			if e.verb == "DELETE" {
+				past = "deleted"
+			}
+			return partialFailure(past, done, req.row, req.id, err)
+		}
+		done = append(done, req.id)
+	}
+	return nil
+}
+
+func (e *editor) DiscardChanges(*sql.Context, error) error {
+	e.pending = nil
+	return nil
+}
+
+func (e *editor) Close(*sql.Context) error { return nil }
+
+func rowID(def *catalog.Table, row sql.Row) string {
+	id, _ := row[def.ColumnIndex(catalog.PrimaryKey)].(string)
+	return id
+}
+
+// updateRequest builds the update call of one row from the columns that
+// changed. A column Stripe cannot update is refused by name; NULL and ”
+// unset a field (param=), except in columns Stripe never leaves empty.
+// Metadata is diffed key by key: a key set or changed sends metadata[k]=v,
+// a key removed (or set to JSON null) sends metadata[k]=.
+func (t *Table) updateRequest(ctx *sql.Context, old, new sql.Row) (request, error) {
+	def := t.def
+	if def.UpdatePath == "" {
+		return request{}, fmt.Errorf("Stripe cannot update a %s", def.Object)
+	}
+	var params stripeapi.Params
+	for i, c := range def.Columns {
+		same, err := sameValue(ctx, t.schema[i].Type, emptyToNull(old[i]), emptyToNull(new[i]))
+		if err != nil {
+			return request{}, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		if same {
+			continue
+		}
+		if c.UpdateParam == "" {
+			return request{}, fmt.Errorf("column %s cannot be changed: Stripe does not accept it when updating a %s", c.Name, def.Object)
+		}
+		v := emptyToNull(new[i])
+		if v == nil && !c.Nullable {
+			return request{}, fmt.Errorf("column %s cannot be NULL or empty", c.Name)
+		}
+		if c.Type == catalog.JSON && c.Path == "metadata" && v != nil {
+			if err := addMetadataDiff(ctx, &params, c.UpdateParam, old[i], v); err != nil {
+				return request{}, fmt.Errorf("column %s: %w", c.Name, err)
+			}
+			continue
+		}
+		if err := addParam(ctx, &params, c.UpdateParam, c, v); err != nil {
+			return request{}, err
+		}
+	}
+	path, err := t.fillPath(def.UpdatePath, old)
+	if err != nil {
+		return request{}, err
+	}
+	return request{method: "POST", path: path, params: params, id: rowID(def, old)}, nil
+}
+
+// emptyToNull maps ” to NULL: Stripe unsets a field for either, and
+// returns it as null.
+func emptyToNull(v any) any {
+	if s, ok := v.(string); ok && s == "" {
+		return nil
+	}
+	return v
+}
+
+// sameValue compares a column's old and new values the way the engine
+// would, and JSON by its decoded value.
+func sameValue(ctx *sql.Context, typ sql.Type, a, b any) (bool, error) {
+	if a == nil || b == nil {
+		return a == nil && b == nil, nil
+	}
+	aw, aJSON := a.(sql.JSONWrapper)
+	bw, bJSON := b.(sql.JSONWrapper)
+	if aJSON || bJSON {
+		if !aJSON || !bJSON {
+			return false, nil
+		}
+		av, err := aw.ToInterface(ctx)
+		if err != nil {
+			return false, err
+		}
+		bv, err := bw.ToInterface(ctx)
+		if err != nil {
+			return false, err
+		}
+		return reflect.DeepEqual(av, bv), nil
+	}
+	c, err := typ.Compare(ctx, a, b)
+	if err != nil {
+		return false, err
+	}
+	return c == 0, nil
+}
+
+// addMetadataDiff sends the keys of a metadata object that changed.
+func addMetadataDiff(ctx *sql.Context, p *stripeapi.Params, param string, oldV, newV any) error {
+	oldM, err := stringMap(ctx, oldV)
+	if err != nil {
+		return err
+	}
+	newM, err := stringMap(ctx, newV)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for k := range newM {
+		keys = append(keys, k)
+	}
+	for k := range oldM {
+		if _, ok := newM[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		nv, inNew := newM[k]
+		ov, inOld := oldM[k]
+		switch {
+		case !inNew || nv == nil:
+			if inOld && ov != nil {
+				p.Add(param+"["+k+"]", "")
+			}
+		case !inOld || !reflect.DeepEqual(ov, nv):
+			p.AddNested(param+"["+k+"]", nv)
+		}
+	}
+	return nil
+}
+
+// stringMap decodes a metadata value into a map; NULL is empty.
+func stringMap(ctx *sql.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	val, err := jsonOf(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := val.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("metadata must be a JSON object, not %s", strings.TrimSpace(fmt.Sprint(val)))
+	}
+	return m, nil
+}
