@@ -2,6 +2,7 @@ package stripeapi
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,8 +93,25 @@ type Config struct {
 	Account string
 
 	// HTTPClient sends the requests. If nil, a client with an 80 s
-	// per-attempt timeout and a connection pool sized for bursts is used.
+	// per-attempt timeout and a connection pool sized for bursts is used,
+	// configured by Proxy and RootCAs.
 	HTTPClient *http.Client
+
+	// Proxy routes requests through an HTTP(S) proxy, with Basic or Digest
+	// authentication and an SSL mode; see [ProxyConfig]. Nil keeps
+	// net/http's behaviour (HTTPS_PROXY, HTTP_PROXY, NO_PROXY; credentials
+	// only from the proxy URL, Basic only). Ignored if HTTPClient is set.
+	Proxy *ProxyConfig
+
+	// RootCAs, if set, replaces the system roots when verifying Stripe's
+	// certificate and a TLS proxy's; tests use it to trust httptest
+	// servers. Ignored if HTTPClient is set.
+	RootCAs *x509.CertPool
+
+	// MaxConcurrency bounds the HTTP requests in flight at once, across
+	// all calls; a request waits for a free slot, or until its context
+	// ends. Zero or negative means no bound.
+	MaxConcurrency int
 
 	// Rate is the sustained request rate, in requests/s, shared by all
 	// calls. Zero means Stripe's documented limit for the key's mode: 25
@@ -120,7 +138,9 @@ type Config struct {
 	// MaxBackoff. Zero or negative values mean 250ms and 8s.
 	MinBackoff, MaxBackoff time.Duration
 
-	// Logger receives retry records at Debug level. Nil discards them.
+	// Logger receives retry records at Debug level and, if it is enabled
+	// for LevelTrace, every HTTP request and response with its headers and
+	// body, secrets redacted (see [LevelTrace]). Nil discards them.
 	Logger *slog.Logger
 
 	// NewIdempotencyKey returns a fresh Idempotency-Key for a POST. Nil
@@ -205,8 +225,8 @@ func New(cfg Config) (*Client, error) {
 		newKey:     cfg.NewIdempotencyKey,
 		onRequest:  cfg.OnRequest,
 	}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
+	if c.hc, err = newHTTPClient(cfg); err != nil {
+		return nil, err
 	}
 	burst := cfg.Burst
 	if burst <= 0 {

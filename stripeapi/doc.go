@@ -29,6 +29,14 @@
 // Stripe-Should-Retry: false. A POST carries the same Idempotency-Key on every
 // attempt, so a retried write is applied at most once.
 //
+// # Proxies, concurrency and the wire log
+//
+// [Config.Proxy] sends requests through an HTTP(S) proxy with Basic or Digest
+// authentication and an SSL mode ([ProxySSL]: forward HTTP targets, CONNECT
+// tunnels for HTTPS targets or for all). [Config.MaxConcurrency] bounds the
+// requests in flight. A [Config.Logger] enabled for [LevelTrace] receives
+// every HTTP exchange with headers and bodies, secrets redacted.
+//
 // # Errors and secrets
 //
 // A non-2xx response is returned as an [*Error]. Transport failures are

@@ -28,6 +28,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("stripe: ")
+	b.WriteString(e.authSummary()) // 401, 403 and 407 say what to fix
 	if e.Type != "" {
 		b.WriteString(e.Type)
 		if e.Code != "" {

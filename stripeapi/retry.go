@@ -37,8 +37,12 @@ func (res *response) retryable(ctx context.Context) bool {
 
 // transient reports whether a transport error may go away on its own.
 // Connection refusals and resets, EOFs and timeouts may; a certificate that
-// fails verification will not, and retrying would only delay the report.
+// fails verification, or a proxy refusing a tunnel other than with a 5xx,
+// will not, and retrying would only delay the report.
 func transient(err error) bool {
+	if pe, ok := errors.AsType[*ProxyError](err); ok {
+		return pe.StatusCode >= 500 // a refused CONNECT (407, 403) stays refused
+	}
 	var (
 		verify    *tls.CertificateVerificationError
 		unknownCA x509.UnknownAuthorityError

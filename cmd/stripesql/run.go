@@ -10,10 +10,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dolthub/go-mysql-server/sql"
-
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/procedures"
 	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
 	"github.com/stripesql/stripesql/tables"
@@ -38,6 +37,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, env, stdout, stderr)
+	case "config":
+		cfg, err := parseServeConfig(args, env, stdout)
+		if err != nil {
+			return err
+		}
+		printConfig(stdout, cfg)
+		return nil
 	case "emulator":
 		return runEmulator(ctx, args, stderr)
 	case "version":
@@ -47,7 +53,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		_, err := parseServeConfig([]string{"-h"}, env, stdout)
 		return err
 	}
-	return fmt.Errorf("unknown command %q (want serve, emulator, version or help)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, config, emulator, version or help)", cmd)
 }
 
 // serve runs the MySQL server until ctx is cancelled.
@@ -56,7 +62,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	log := newLogger(cfg, stderr)
 
 	// Listen first, so the first log line can give the real address (the
 	// port may have been 0) and nothing is logged before it.
@@ -68,11 +74,14 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 
 	demo := cfg.demo || cfg.apiKey == ""
 	api := stripeapi.Config{
-		BaseURL: cfg.apiBase,
-		APIKey:  cfg.apiKey,
-		Account: cfg.account,
-		Rate:    cfg.rate,
-		Logger:  log,
+		BaseURL:        cfg.apiBase,
+		APIKey:         cfg.apiKey,
+		Account:        cfg.account,
+		Rate:           cfg.rate,
+		SearchRate:     cfg.searchRate,
+		Burst:          cfg.burst,
+		MaxConcurrency: cfg.maxConcurrency,
+		Logger:         log,
 	}
 	connect := slog.String("connect", connectCommand(ln.Addr(), cfg))
 	if demo {
@@ -83,18 +92,25 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 			why = "--demo"
 		}
 		log.Info("serving the embedded demo Stripe emulator ("+why+"), not a Stripe account", connect,
-			"addr", ln.Addr().String())
+			"addr", ln.Addr().String(), "account", cfg.account)
 		if cfg.apiBase != defaultAPIBase {
 			log.Warn("--api-base is ignored in demo mode; give an API key to use it", "api_base", cfg.apiBase)
 		}
+		if cfg.proxy != "" {
+			log.Warn("--proxy is ignored in demo mode: the emulator runs in-process")
+		}
 	} else {
-		// The key itself is never logged; its prefix tells the mode.
+		api.Proxy = cfg.proxyConfig()
+		// The key itself is never logged; its prefix tells the mode and kind.
 		log.Info("serving a Stripe account", connect, "addr", ln.Addr().String(),
-			"mode", stripeapi.ModeOfKey(cfg.apiKey).String(), "api_base", cfg.apiBase, "account", cfg.account)
+			"mode", stripeapi.ModeOfKey(cfg.apiKey).String(), "key", keyKind(cfg.apiKey),
+			"api_base", cfg.apiBase, "account", cfg.account, "proxy", proxyText(cfg, env))
 	}
 	if cfg.readOnly {
 		log.Info("read-only: writes are refused")
 	}
+	log.Debug("configuration", "config_file", cfg.configFile, "verbosity", cfg.verbosity,
+		"rate", cfg.rate, "search_rate", cfg.searchRate, "burst", cfg.burst, "max_concurrency", cfg.maxConcurrency)
 
 	// GMS and vitess log through process-wide loggers; send them to ours.
 	server.RouteEngineLogs(log)
@@ -110,19 +126,25 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Logger:  log,
 	})
 
-	// PROCEDURES: the Stripe actions as stored procedures (CALL
-	// FinalizeInvoice(...)) go here once package procedures lands:
-	// procs, err := procedures.All(db).
-	var procs []sql.ExternalStoredProcedureDetails
+	db.EnableWrites(tables.WriteOptions{AllowLiveWrites: cfg.allowLiveWrites})
+	procs, err := procedures.All(db)
+	if err != nil {
+		return fmt.Errorf("stored procedures: %w", err)
+	}
+	if err := tables.SetSessionDefaults(client.Account(), cfg.maxCalls); err != nil {
+		return fmt.Errorf("session defaults: %w", err)
+	}
 
 	srv, err := server.New(server.Config{
-		Listener:   ln,
-		User:       cfg.user,
-		Password:   cfg.password,
-		Database:   db,
-		Procedures: procs,
-		ReadOnly:   cfg.readOnly,
-		Logger:     log,
+		Listener:      ln,
+		User:          cfg.user,
+		Password:      cfg.password,
+		Database:      db,
+		Procedures:    procs,
+		Functions:     db.Functions(),
+		AnalyzerRules: tables.AnalyzerRules(),
+		ReadOnly:      cfg.readOnly,
+		Logger:        log,
 	})
 	if err != nil {
 		return err
@@ -130,6 +152,24 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	err = srv.Serve(ctx)
 	log.Info("stopped")
 	return err
+}
+
+// proxyText describes the proxy for the start-up line, credentials
+// redacted: the --proxy URL, the proxy variables that are set, or none.
+func proxyText(cfg serveConfig, env func(string) string) string {
+	if u, _ := cfg.proxyURL(); u != nil {
+		return u.Redacted() + " (" + cfg.proxyAuth + ", ssl " + cfg.proxySSL + ")"
+	}
+	var set []string
+	for _, v := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if env(v) != "" {
+			set = append(set, v)
+		}
+	}
+	if len(set) == 0 {
+		return "none"
+	}
+	return "from " + strings.Join(set, ", ") + " (" + cfg.proxyAuth + ", ssl " + cfg.proxySSL + ")"
 }
 
 // connectCommand is the mysql command line that reaches the server at

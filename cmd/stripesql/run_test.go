@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -264,22 +262,8 @@ func TestEmulatorCommand(t *testing.T) {
 // TestBinary builds stripesql and runs it as a user would: the first line
 // on stderr announces the demo, a client connects, SIGINT stops it cleanly.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "stripesql")
-	build := exec.Command("go", "build", "-tags", "gms_pure_go", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "STRIPE") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd := exec.Command(binary(t), "--listen", "127.0.0.1:0")
+	cmd.Env = binaryEnv(nil)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

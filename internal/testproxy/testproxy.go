@@ -100,15 +100,24 @@ func (p *Proxy) URL() string { return p.srv.URL }
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.srv.Listener.Addr().String() }
 
-// CertPEM is the certificate of a TLS proxy, in PEM, for SSL_CERT_FILE.
-func (p *Proxy) CertPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})
+// localhostCert is httptest's certificate, valid for 127.0.0.1, ::1,
+// example.com and *.example.com, which every httptest TLS server presents.
+var localhostCert = sync.OnceValue(func() *x509.Certificate {
+	s := httptest.NewTLSServer(http.NotFoundHandler())
+	defer s.Close()
+	return s.Certificate()
+})
+
+// CertPEM is httptest's certificate, which a TLS proxy and every
+// httptest TLS server present, in PEM (for SSL_CERT_FILE).
+func CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: localhostCert().Raw})
 }
 
-// CertPool holds the certificate of a TLS proxy.
-func (p *Proxy) CertPool() *x509.CertPool {
+// CertPool holds httptest's certificate (see CertPEM).
+func CertPool() *x509.CertPool {
 	pool := x509.NewCertPool()
-	pool.AddCert(p.srv.Certificate())
+	pool.AddCert(localhostCert())
 	return pool
 }
 
