@@ -1,12 +1,13 @@
 package catalog
 
 // Builtin returns the catalog of hand-described tables: the nine of the
-// connector contract plus Products, Charges, PaymentMethods and Subscriptions.
+// connector contract plus Products, Charges, PaymentMethods, Subscriptions
+// and TestClocks (which the others' full reads need).
 func Builtin() *Catalog {
 	c, err := New(
 		customers(), paymentIntents(), refunds(), cards(), prices(), invoices(),
 		invoiceItems(), quotes(), accounts(), products(), charges(),
-		paymentMethods(), subscriptions(),
+		paymentMethods(), subscriptions(), testClocks(),
 	)
 	if err != nil {
 		// The entries are constants of this package; an invalid one is a
@@ -36,7 +37,7 @@ func customers() *Table {
 			col("PreferredLocales", JSON, "preferred_locales").rw("preferred_locales"),
 			col("TaxExempt", String, "tax_exempt").rw("tax_exempt").doc("none, exempt or reverse"),
 			col("DefaultSource", String, "default_source").update("default_source"),
-			col("TestClock", String, "test_clock").create("test_clock"),
+			col("TestClock", String, "test_clock").create("test_clock").ref(TestClocksTable),
 			livemodeColumn(),
 			createdColumn(),
 			metadataColumn(),
@@ -46,6 +47,7 @@ func customers() *Table {
 			rng("Created", "created"),
 			eq("TestClock", "test_clock"),
 		},
+		TestClocks: &TestClockVisibility{Param: "test_clock"},
 		Search: &Search{Path: "/v1/customers/search", Metadata: true, Fields: []SearchField{
 			sf("Created", "created", SearchNumeric),
 			sf("Email", "email", SearchString),
@@ -223,6 +225,7 @@ func invoices() *Table {
 			col("DaysUntilDue", Integer, "days_until_due").rw("days_until_due"),
 			col("DueDate", Timestamp, "due_date").rw("due_date"),
 			col("CustomerEmail", String, "customer_email"),
+			col("TestClock", String, "test_clock").ref(TestClocksTable),
 			col("CustomerName", String, "customer_name"),
 			col("HostedInvoiceUrl", Text, "hosted_invoice_url"),
 			col("InvoicePdf", Text, "invoice_pdf"),
@@ -242,6 +245,9 @@ func invoices() *Table {
 			rng("Created", "created"),
 			rng("DueDate", "due_date"),
 		},
+		// The invoice list has no test_clock filter: a clock's invoices are
+		// listed customer by customer.
+		TestClocks: &TestClockVisibility{ViaTable: "Customers", ViaParam: "customer", RevealedBy: []string{"customer"}},
 		Search: &Search{Path: "/v1/invoices/search", Metadata: true, Fields: []SearchField{
 			sf("Created", "created", SearchNumeric),
 			sf("Currency", "currency", SearchToken),
@@ -302,6 +308,7 @@ func quotes() *Table {
 			col("Invoice", String, "invoice").ref("Invoices"),
 			col("Subscription", String, "subscription").ref("Subscriptions"),
 			col("LineItems", JSON, "line_items").create("line_items"),
+			col("TestClock", String, "test_clock").create("test_clock").ref(TestClocksTable),
 			livemodeColumn(),
 			createdColumn(),
 			metadataColumn(),
@@ -309,7 +316,9 @@ func quotes() *Table {
 		Filters: []Filter{
 			eq("CustomerId", "customer"),
 			eq("Status", "status"),
+			eq("TestClock", "test_clock"),
 		},
+		TestClocks:   &TestClockVisibility{Param: "test_clock", RevealedBy: []string{"customer"}},
 		NoDeleteHint: "Stripe cannot delete a quote; cancel it with CALL CancelQuote('qt_…')",
 	}, true, true, false)
 }
@@ -478,7 +487,7 @@ func subscriptions() *Table {
 			col("TrialStart", Timestamp, "trial_start"),
 			col("TrialEnd", Timestamp, "trial_end").rw("trial_end"),
 			col("DaysUntilDue", Integer, "days_until_due").rw("days_until_due"),
-			col("TestClock", String, "test_clock"),
+			col("TestClock", String, "test_clock").create("test_clock").ref(TestClocksTable),
 			livemodeColumn(),
 			createdColumn(),
 			metadataColumn(),
@@ -490,6 +499,7 @@ func subscriptions() *Table {
 			eq("TestClock", "test_clock"),
 			rng("Created", "created"),
 		},
+		TestClocks: &TestClockVisibility{Param: "test_clock", RevealedBy: []string{"customer"}},
 		// The list endpoint hides canceled subscriptions unless asked.
 		Scans: [][]Param{{{"status", "all"}}},
 		Search: &Search{Path: "/v1/subscriptions/search", Metadata: true, Fields: []SearchField{
@@ -498,4 +508,21 @@ func subscriptions() *Table {
 			sf("Status", "status", SearchToken),
 		}},
 	}, true, true, true)
+}
+
+func testClocks() *Table {
+	return crud(&Table{
+		Name: TestClocksTable, Object: "test_helpers.test_clock",
+		Comment:  "Stripe test clocks (test mode): simulated time for the customers, invoices, quotes and subscriptions on them",
+		ListPath: "/v1/test_helpers/test_clocks",
+		Columns: columns(
+			idColumn(),
+			col("Name", String, "name").create("name"),
+			col("Status", String, "status").doc("advancing, internal_failure or ready"),
+			col("FrozenTime", Timestamp, "frozen_time").notNull().create("frozen_time").required(),
+			col("DeletesAfter", Timestamp, "deletes_after"),
+			livemodeColumn(),
+			createdColumn(),
+		),
+	}, true, false, true)
 }

@@ -141,6 +141,24 @@ type Search struct {
 	Metadata bool
 }
 
+// TestClockVisibility describes a list endpoint that hides test-clock
+// objects (customers, invoices, quotes, subscriptions).
+type TestClockVisibility struct {
+	// Param is the list parameter that selects one clock's objects.
+	Param string
+	// ViaTable and ViaParam reach the objects of a list endpoint without
+	// a test-clock parameter (invoices): through each clock's objects of
+	// ViaTable (its customers), passed as ViaParam (customer=).
+	ViaTable, ViaParam string
+	// RevealedBy are other list parameters under which Stripe shows
+	// test-clock objects anyway (the invoices of one customer).
+	RevealedBy []string
+}
+
+// TestClocksTable is the catalog table listing test clocks, which test-clock
+// visibility scans read.
+const TestClocksTable = "TestClocks"
+
 // Table describes one Stripe resource as a SQL table.
 type Table struct {
 	Name    string
@@ -164,6 +182,10 @@ type Table struct {
 	Scans [][]Param
 	// Search is nil for resources without a Search API.
 	Search *Search
+	// TestClocks, when set, says that the list endpoint hides objects on a
+	// test clock unless the query names one, so a full read also lists the
+	// test clocks and reads each one's objects.
+	TestClocks *TestClockVisibility
 
 	// RetrievePath, UpdatePath and DeletePath contain "{id}" (and the
 	// parent placeholder for nested resources); an empty path means the
@@ -234,6 +256,11 @@ func New(tables ...*Table) (*Catalog, error) {
 	}
 	sort.Slice(c.tables, func(i, j int) bool { return c.tables[i].Name < c.tables[j].Name })
 	for _, t := range c.tables {
+		if t.TestClocks != nil {
+			if _, ok := c.byName[strings.ToLower(TestClocksTable)]; !ok {
+				return nil, fmt.Errorf("catalog: table %s hides test-clock objects, but there is no %s table", t.Name, TestClocksTable)
+			}
+		}
 		if t.Parent != nil {
 			if _, ok := c.byName[strings.ToLower(t.Parent.Table)]; !ok {
 				return nil, fmt.Errorf("catalog: table %s: parent table %s is not in the catalog", t.Name, t.Parent.Table)

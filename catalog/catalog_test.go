@@ -8,7 +8,7 @@ import (
 func TestBuiltinHasTheContractTables(t *testing.T) {
 	c := Builtin()
 	want := []string{"Accounts", "Cards", "Charges", "Customers", "InvoiceItems", "Invoices",
-		"PaymentIntents", "PaymentMethods", "Prices", "Products", "Quotes", "Refunds", "Subscriptions"}
+		"PaymentIntents", "PaymentMethods", "Prices", "Products", "Quotes", "Refunds", "Subscriptions", "TestClocks"}
 	var got []string
 	for _, tbl := range c.Tables() {
 		got = append(got, tbl.Name)
@@ -70,5 +70,12 @@ func TestNewRejectsInvalidTables(t *testing.T) {
 	}
 	if _, err := New(base(), base()); err == nil || !strings.Contains(err.Error(), "used twice") {
 		t.Errorf("duplicate table names: err = %v", err)
+	}
+}
+
+func TestTestClockVisibilityNeedsTheTestClocksTable(t *testing.T) {
+	customers, _ := Builtin().Lookup("Customers")
+	if _, err := New(customers); err == nil || !strings.Contains(err.Error(), "TestClocks") {
+		t.Errorf("a catalog hiding test-clock objects without a TestClocks table: err = %v", err)
 	}
 }

@@ -18,7 +18,9 @@ func TestShowTablesAndDescribe(t *testing.T) {
 	for _, r := range e.query(t, "SHOW TABLES") {
 		names = append(names, r[0].String)
 	}
-	want := "Accounts Cards Charges Customers InvoiceItems Invoices PaymentIntents PaymentMethods Prices Products Quotes Refunds Subscriptions"
+	// The thirteen tables of the foundation, and TestClocks, which the
+	// reads of the tables that hide test-clock objects go through.
+	want := "Accounts Cards Charges Customers InvoiceItems Invoices PaymentIntents PaymentMethods Prices Products Quotes Refunds Subscriptions TestClocks"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("SHOW TABLES = %s\nwant %s", got, want)
 	}
@@ -49,16 +51,41 @@ func TestShowTablesAndDescribe(t *testing.T) {
 }
 
 // expectedObjects lists, straight from the emulator, the objects a full
-// scan of the table must return.
+// scan of the table must return: those a default list hides included
+// (inactive prices, canceled subscriptions, objects on test clocks).
 func expectedObjects(t *testing.T, e *env, def *catalog.Table) []map[string]any {
+	var clockCustomers []map[string]any
+	onClocks := func(path, extra string) []map[string]any {
+		var objs []map[string]any
+		for _, clock := range e.list(t, "/v1/test_helpers/test_clocks", "") {
+			q := "test_clock=" + clock["id"].(string)
+			if extra != "" {
+				q = extra + "&" + q
+			}
+			objs = append(objs, e.list(t, path, q)...)
+		}
+		return objs
+	}
+	clockCustomers = onClocks("/v1/customers", "")
+	if len(clockCustomers) == 0 {
+		t.Fatal("the demo has no customers on test clocks: the test-clock reads are untested")
+	}
 	switch def.Name {
 	case "Prices":
 		return append(e.list(t, "/v1/prices", "active=true"), e.list(t, "/v1/prices", "active=false")...)
 	case "Subscriptions":
-		return e.list(t, "/v1/subscriptions", "status=all")
+		return append(e.list(t, "/v1/subscriptions", "status=all"), onClocks("/v1/subscriptions", "status=all")...)
+	case "Customers", "Quotes":
+		return append(e.list(t, def.ListPath, ""), onClocks(def.ListPath, "")...)
+	case "Invoices":
+		objs := e.list(t, "/v1/invoices", "")
+		for _, c := range clockCustomers {
+			objs = append(objs, e.list(t, "/v1/invoices", "customer="+c["id"].(string))...)
+		}
+		return objs
 	case "Cards":
 		var cards []map[string]any
-		for _, c := range e.list(t, "/v1/customers", "") {
+		for _, c := range append(e.list(t, "/v1/customers", ""), clockCustomers...) {
 			cards = append(cards, e.list(t, "/v1/customers/"+c["id"].(string)+"/sources", "object=card")...)
 		}
 		return cards
@@ -207,11 +234,17 @@ func TestScanOf250CustomersIsThreeCalls(t *testing.T) {
 		t.Fatalf("the demo has %d listable customers; this test needs 201..300", visible)
 	}
 	rows, calls := e.calls(t, "SELECT Id FROM Customers")
-	if len(rows) != visible {
-		t.Errorf("%d rows, want %d", len(rows), visible)
+	clocks := e.list(t, "/v1/test_helpers/test_clocks", "")
+	onClocks := 0
+	for _, c := range clocks {
+		onClocks += len(e.list(t, "/v1/customers", "test_clock="+c["id"].(string)))
 	}
-	if len(calls) != 3 {
-		t.Errorf("%d calls, want 3: %q", len(calls), calls)
+	if len(rows) != visible+onClocks {
+		t.Errorf("%d rows, want %d listed and %d on test clocks", len(rows), visible, onClocks)
+	}
+	// Three pages, then the test clocks and one list per clock.
+	if want := 3 + 1 + len(clocks); len(calls) != want {
+		t.Errorf("%d calls, want %d: %q", len(calls), want, calls)
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -247,8 +280,14 @@ func TestFaultsMidScanAreRetried(t *testing.T) {
 			if !reflect.DeepEqual(ids(clean), ids(faulty)) {
 				t.Errorf("with faults: %d rows, without: %d (or different ids)", len(faulty), len(clean))
 			}
-			if n := len(e.emu.Requests()); n != 5 {
-				t.Errorf("%d requests, want 3 pages + 2 failed attempts", n)
+			pages := 0
+			for _, r := range e.emu.Requests() {
+				if r.Path == "/v1/customers" && !strings.Contains(r.RawQuery, "test_clock") {
+					pages++
+				}
+			}
+			if pages != 5 {
+				t.Errorf("%d requests for the customer list, want 3 pages + 2 failed attempts", pages)
 			}
 			if !strings.Contains(e.logs.String(), "retry") || !strings.Contains(e.logs.String(), "level=DEBUG") {
 				t.Errorf("no debug log line about the retry:\n%s", e.logs.String())

@@ -45,7 +45,7 @@ func TestStripeMockCardDecodes(t *testing.T) {
 	viaCards := *cards
 	viaCards.ListPath = "/v1/customers/{customer}/cards"
 	viaCards.ListParams = nil
-	cat, err := catalog.New(&viaCards, mustLookup(t, "Customers"))
+	cat, err := catalog.New(&viaCards, mustLookup(t, "Customers"), mustLookup(t, "TestClocks"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestMisspelledFilterIsRejectedBySpec(t *testing.T) {
 			broken.Filters[i].Param = "emial"
 		}
 	}
-	cat, err := catalog.New(&broken)
+	cat, err := catalog.New(&broken, mustLookup(t, "TestClocks"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,15 @@ func customerDefaults(tx *tx, o object) {
 	o["tax_exempt"] = "none"
 }
 
-// createCustomer attaches the card of a source token or an existing
-// payment method, as Stripe does for those create params.
+// createCustomer checks the test clock the customer is put on and
+// attaches the card of a source token or an existing payment method, as
+// Stripe does for those create params.
 func createCustomer(tx *tx, o object, p params) *apiError {
+	if id := p.str("test_clock"); id != "" {
+		if err := tx.checkTestClock(id); err != nil {
+			return err
+		}
+	}
 	var tc testCard
 	if tok := p.str("source"); tok != "" {
 		var ok bool

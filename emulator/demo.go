@@ -30,8 +30,14 @@ import (
 //   - 250 customers. The oldest is Alice Smith, Alice.Smith@Example.com;
 //     every ninth email is mixed-case; 10 have no email, 8 no name, a third
 //     no phone; about 40% carry metadata such as {"tier": "gold"}; every
-//     fourth has an address; 4 are on a test clock, so default lists hide
-//     them and their invoices, quotes and subscriptions.
+//     fourth has an address; 4 are on a test clock (below), so default
+//     lists hide them and their invoices, quotes and subscriptions.
+//   - 2 test clocks (status ready), listed newest first: "Trial
+//     simulation" (clock_SXyBq6823cCNhtlObq7OB9Od, created 2024-09-01,
+//     frozen at 2024-10-01) with customers 150 and 205 (by age, oldest 0),
+//     and "Renewal simulation" (clock_xVAUlckUZy9uklu3GQBNcHOX, created
+//     2024-03-01, frozen at 2024-04-01) with customers 40 and 95.
+//     GET /v1/customers?test_clock=<id> lists a clock's 2 customers.
 //   - 28 cards (/v1/customers/{id}/sources) on the 20 oldest customers; 6
 //     have two cards or more.
 //   - 30 card payment methods, one per customer 20–49 (by age), each the
@@ -243,19 +249,30 @@ func (b *demoBuilder) catalog() (plans, goods []string) {
 	return plans, goods
 }
 
-// demoTestClock returns the test clock of the i-th demo customer, if any.
-func demoTestClock(i int) (string, bool) {
-	switch i {
-	case 40:
-		return "clock_1PdemoA40", true
-	case 95:
-		return "clock_1PdemoB95", true
-	case 150:
-		return "clock_1PdemoC150", true
-	case 205:
-		return "clock_1PdemoD205", true
+// demoClocks are the demo's test clocks, with the customers (by age) on
+// each. The times are fixed: 2024-03-01 and 2024-09-01 (created), 2024-04-01
+// and 2024-10-01 (frozen_time).
+var demoClocks = []struct {
+	name            string
+	created, frozen int64
+	customers       []int
+}{
+	{"Renewal simulation", demoStart + 60*day, demoStart + 91*day, []int{40, 95}},
+	{"Trial simulation", demoStart + 244*day, demoStart + 274*day, []int{150, 205}},
+}
+
+// testClocks creates the demo's test clocks and returns the clock of each
+// customer on one, by the customer's index.
+func (b *demoBuilder) testClocks() map[int]string {
+	onClock := map[int]string{}
+	for _, c := range demoClocks {
+		clock := b.must(c.created, "POST", "/v1/test_helpers/test_clocks",
+			vals("name", c.name, "frozen_time", itoa(c.frozen)))
+		for _, i := range c.customers {
+			onClock[i] = str(clock, "id")
+		}
 	}
-	return "", false
+	return onClock
 }
 
 func (b *demoBuilder) customers() []demoCustomer {
@@ -263,6 +280,7 @@ func (b *demoBuilder) customers() []demoCustomer {
 	// Sorted, spread creation times: customer i is older than customer i+1.
 	span := (demoEnd - 45*day) - (demoStart + 7*day)
 	custs := make([]demoCustomer, n)
+	var onClock map[int]string
 	for i := range custs {
 		t := demoStart + 7*day + span*int64(i)/n + b.rng.Int64N(span/n/2)
 		first := b.v.firstNames[i%len(b.v.firstNames)]
@@ -297,7 +315,13 @@ func (b *demoBuilder) customers() []demoCustomer {
 		if i%10 == 5 {
 			f.Set("description", "Imported from legacy billing")
 		}
-		if clock, ok := demoTestClock(i); ok {
+		if i == demoClocks[0].customers[0] {
+			// Created just before the first customer on a clock (at
+			// their own times), so that the ids of the older customers
+			// do not depend on the clocks.
+			onClock = b.testClocks()
+		}
+		if clock, ok := onClock[i]; ok {
 			f.Set("test_clock", clock)
 		}
 		c := b.must(t, "POST", "/v1/customers", f)

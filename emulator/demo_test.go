@@ -40,6 +40,25 @@ func TestDemoIsDeterministic(t *testing.T) {
 	if oldest["id"] != "cus_dnn4hfeQ2l7KeV" || oldest["email"] != "Alice.Smith@Example.com" {
 		t.Errorf("oldest demo customer is %v %v", oldest["id"], oldest["email"])
 	}
+	if got := e.IDs("test_helpers.test_clock"); fmt.Sprint(got) != fmt.Sprint([]string{demoTrialClock, demoRenewalClock}) {
+		t.Errorf("demo test clocks %v, want [%s %s]", got, demoTrialClock, demoRenewalClock)
+	}
+	for i, want := range demoClockCustomers {
+		if got := custs[len(custs)-1-i]; got != want {
+			t.Errorf("demo customer %d is %s, want %s", i, got, want)
+		}
+	}
+}
+
+// The demo's test clocks and the customers on them (by index, oldest 0).
+const (
+	demoRenewalClock = "clock_xVAUlckUZy9uklu3GQBNcHOX" // customers 40 and 95
+	demoTrialClock   = "clock_SXyBq6823cCNhtlObq7OB9Od" // customers 150 and 205
+)
+
+var demoClockCustomers = map[int]string{
+	40: "cus_xE5YIOUsbym1cK", 95: "cus_FjO4HdGhaO8IcV", // Renewal simulation
+	150: "cus_dD6NZ5l3iELZZD", 205: "cus_edwGvnMyU2aEqr", // Trial simulation
 }
 
 func TestDemoCounts(t *testing.T) {
@@ -47,7 +66,7 @@ func TestDemoCounts(t *testing.T) {
 	want := map[string]int{
 		"account": 5, "product": 40, "price": 60, "customer": 250, "card": 28, "payment_method": 30,
 		"payment_intent": 80, "charge": 68, "refund": 10, "invoice": 67, "invoiceitem": 43, "quote": 10,
-		"subscription": 41,
+		"subscription": 41, "test_helpers.test_clock": 2,
 	}
 	for name, n := range want {
 		if got := e.Count(name); got != n {
@@ -189,6 +208,17 @@ func TestDemoReferences(t *testing.T) {
 	check("subscription", "latest_invoice", "invoice", false)
 	check("quote", "customer", "customer", false)
 	check("quote", "invoice", "invoice", true)
+	for _, name := range []string{"customer", "invoice", "invoiceitem", "quote", "subscription"} {
+		check(name, "test_clock", "test_helpers.test_clock", true)
+	}
+	for _, name := range []string{"invoice", "invoiceitem", "quote", "subscription"} {
+		for _, id := range e.IDs(name) {
+			o := e.Get(name, id)
+			if cust := e.Get("customer", o["customer"].(string)); o["test_clock"] != cust["test_clock"] {
+				t.Errorf("%s %s: test_clock %v, its customer's %v", name, id, o["test_clock"], cust["test_clock"])
+			}
+		}
+	}
 	for _, id := range e.IDs("charge") {
 		ch := e.Get("charge", id)
 		pi := e.Get("payment_intent", ch["payment_intent"].(string))

@@ -4,7 +4,7 @@
 // (version 2026-08-26.dahlia) the stripesql SQL layer uses, with Stripe's
 // semantics: customers (and their cards), payment intents, payment
 // methods, charges, refunds, products, prices, invoices, invoice items,
-// quotes, Connect accounts and subscriptions. It backs the stripesql
+// quotes, Connect accounts, subscriptions and test clocks. It backs the stripesql
 // binary's demo mode (NewDemo) and the project's end-to-end tests.
 //
 // What it models:

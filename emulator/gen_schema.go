@@ -36,7 +36,7 @@ import (
 var objects = []string{
 	"account", "card", "charge", "customer", "invoice", "invoiceitem",
 	"payment_intent", "payment_method", "price", "product", "quote",
-	"refund", "subscription",
+	"refund", "subscription", "test_helpers.test_clock",
 }
 
 // paths lists the emulated path templates; every GET/POST/DELETE operation
@@ -62,6 +62,8 @@ var paths = []string{
 	"/v1/refunds", "/v1/refunds/{refund}",
 	"/v1/subscriptions", "/v1/subscriptions/search", "/v1/subscriptions/{subscription_exposed_id}",
 	"/v1/subscriptions/{subscription}/resume",
+	"/v1/test_helpers/test_clocks", "/v1/test_helpers/test_clocks/{test_clock}",
+	"/v1/test_helpers/test_clocks/{test_clock}/advance",
 }
 
 type schema struct {

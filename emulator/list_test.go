@@ -198,7 +198,7 @@ func TestListFilters(t *testing.T) {
 	}{
 		{"/v1/customers", "customer", vals("email", "Alice.Smith@Example.com"), func(o map[string]any) bool { return o["email"] == "Alice.Smith@Example.com" }},
 		{"/v1/customers", "customer", vals("email", "alice.smith@example.com"), func(map[string]any) bool { return false }},
-		{"/v1/customers", "customer", vals("test_clock", "clock_1PdemoB95"), func(o map[string]any) bool { return o["test_clock"] == "clock_1PdemoB95" }},
+		{"/v1/customers", "customer", vals("test_clock", demoRenewalClock), func(o map[string]any) bool { return o["test_clock"] == demoRenewalClock }},
 		{"/v1/customers", "customer", vals("created[lt]", fmt.Sprint(mid)), func(o map[string]any) bool { return noClock(o) && intOf(o, "created") < mid }},
 		{"/v1/customers/" + cardHolder + "/sources", "card", vals("object", "card"), func(o map[string]any) bool { return o["customer"] == cardHolder }},
 		{"/v1/payment_intents", "payment_intent", vals("customer", cus), func(o map[string]any) bool { return o["customer"] == cus }},
@@ -234,7 +234,7 @@ func TestListFilters(t *testing.T) {
 			return o["invoice"] != nil && intOf(o, "date") >= mid
 		}},
 		{"/v1/quotes", "quote", vals("status", "accepted"), func(o map[string]any) bool { return o["status"] == "accepted" }},
-		{"/v1/quotes", "quote", vals("test_clock", "clock_1PdemoC150"), func(o map[string]any) bool { return o["test_clock"] == "clock_1PdemoC150" }},
+		{"/v1/quotes", "quote", vals("test_clock", demoTrialClock), func(o map[string]any) bool { return o["test_clock"] == demoTrialClock }},
 		{"/v1/subscriptions", "subscription", vals("price", fmt.Sprint(plan)), func(o map[string]any) bool {
 			return at(o, "items.data.price.id") == plan && noClock(o) && o["status"] != "canceled" && o["status"] != "incomplete_expired"
 		}},
@@ -243,7 +243,7 @@ func TestListFilters(t *testing.T) {
 			return (o["status"] == "canceled" || o["status"] == "incomplete_expired") && noClock(o)
 		}},
 		{"/v1/subscriptions", "subscription", vals("status", "all", "customer", cus), func(o map[string]any) bool { return o["customer"] == cus }},
-		{"/v1/subscriptions", "subscription", vals("test_clock", "clock_1PdemoA40", "status", "all"), func(o map[string]any) bool { return o["test_clock"] == "clock_1PdemoA40" }},
+		{"/v1/subscriptions", "subscription", vals("test_clock", demoTrialClock, "status", "all"), func(o map[string]any) bool { return o["test_clock"] == demoTrialClock }},
 		{"/v1/subscriptions", "subscription", vals("current_period_end[gte]", fmt.Sprint(mid), "automatic_tax[enabled]", "false"), func(o map[string]any) bool {
 			end, _ := asInt(at(o, "items.data.current_period_end"))
 			return end >= mid && noClock(o) && o["status"] != "canceled" && o["status"] != "incomplete_expired"
@@ -332,7 +332,8 @@ func TestDefaultVisibility(t *testing.T) {
 		}
 	}
 
-	clocked := idOf(t, c.post("/v1/customers", vals("test_clock", "clock_1")))
+	clock := idOf(t, c.post("/v1/test_helpers/test_clocks", vals("frozen_time", "1735689600")))
+	clocked := idOf(t, c.post("/v1/customers", vals("test_clock", clock)))
 	quote := idOf(t, c.post("/v1/quotes", vals("customer", clocked)))
 	invoice := idOf(t, c.post("/v1/invoices", vals("customer", clocked)))
 	for _, l := range []struct{ path, id string }{{"/v1/customers", clocked}, {"/v1/quotes", quote}, {"/v1/invoices", invoice}} {
@@ -341,7 +342,7 @@ func TestDefaultVisibility(t *testing.T) {
 		}
 		q := vals("customer", clocked)
 		if l.path == "/v1/customers" {
-			q = vals("test_clock", "clock_1")
+			q = vals("test_clock", clock)
 		}
 		if !slices.Contains(listAll(t, c, l.path, q), l.id) {
 			t.Errorf("%s?%s does not list %s", l.path, q.Encode(), l.id)

@@ -28,8 +28,26 @@ func quoteDefaults(tx *tx, o object) {
 	o["total_details"] = zeroTotals
 }
 
+// createQuote also handles test_clock: a quote without a customer can be
+// put on a clock directly; one with a customer follows the customer's clock.
 func createQuote(tx *tx, o object, p params) *apiError {
-	return tx.applyQuoteParams(o, p)
+	clock := p.str("test_clock")
+	if clock != "" {
+		if err := tx.checkTestClock(clock); err != nil {
+			return err
+		}
+	}
+	if err := tx.applyQuoteParams(o, p); err != nil {
+		return err
+	}
+	switch {
+	case clock == "":
+	case o["customer"] == nil:
+		o["test_clock"] = clock
+	case o["test_clock"] != clock:
+		return invalidRequest("test_clock", "The test clock %s does not match the test clock of customer %s.", clock, str(o, "customer"))
+	}
+	return nil
 }
 
 // applyQuoteParams handles the params create and update share.

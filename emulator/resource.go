@@ -28,6 +28,10 @@ type resource struct {
 	// unless the request names test_clock or customer, as Stripe does.
 	testClockHidden bool
 
+	// noUpdate marks a resource without POST {path}/{id} (test clocks);
+	// the URL is unrecognized, as on Stripe.
+	noUpdate bool
+
 	// own lists create/update params the hooks interpret; the generic code
 	// never copies them onto the object.
 	own []string

@@ -263,5 +263,14 @@ func resources() []*resource {
 			del:             cancelSubscription,
 			actions:         map[string]action{"resume": resumeSubscription},
 		},
+		{
+			object: "test_helpers.test_clock", path: "/v1/test_helpers/test_clocks", prefix: "clock_", idLen: 24, word: "test clock",
+			noUpdate: true,
+			own:      []string{"customer"},
+			defaults: testClockDefaults,
+			create:   createTestClock,
+			del:      deleteTestClock,
+			actions:  map[string]action{"advance": advanceTestClock},
+		},
 	}
 }

@@ -172,7 +172,7 @@ func (e *Emulator) dispatch(tx *tx, r *http.Request, form url.Values) (any, *api
 		}
 	case rt.verb == "" && method == http.MethodGet:
 		handler = func(p params) (any, *apiError) { return tx.retrieve(rt) }
-	case rt.verb == "" && method == http.MethodPost:
+	case rt.verb == "" && method == http.MethodPost && !res.noUpdate:
 		handler = func(p params) (any, *apiError) { return tx.update(rt, p) }
 	case rt.verb == "" && method == http.MethodDelete && res.del != nil:
 		handler = func(p params) (any, *apiError) { return tx.remove(rt, p) }

@@ -1,6 +1,7 @@
 package pushdown
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,10 @@ type Options struct {
 	// Search allows the Search API, and only where the alternative is a
 	// full scan: Search is eventually consistent, lists are not.
 	Search bool
+	// TestClocks makes Resolve add the scans that reveal objects on test
+	// clocks, which list endpoints hide. Test clocks exist in test mode
+	// only.
+	TestClocks bool
 }
 
 // Build plans the calls for a table given the conjuncts of its WHERE
@@ -83,6 +88,7 @@ func distributeOr(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression
 					union.Empty = false
 				}
 			}
+			union.clockSets = append(union.clockSets, plan.clockSets...)
 		}
 		if union.Table != nil {
 			return union, true
@@ -173,9 +179,11 @@ func build(t *catalog.Table, cs *constraints) Plan {
 			return plan
 		}
 	default:
-		// The parent plan is filled in by the caller that owns the
-		// catalog (Resolve); here we only mark that one is needed.
+		// The parent plan is filled in by Resolve, which has the catalog;
+		// here we only mark that one is needed.
 		plan.Parent = &Plan{}
+		plan.Placeholder = t.Parent.Placeholder
+		plan.ParentTable = t.Parent.Table
 	}
 	for _, path := range paths {
 		for _, ps := range paramSets {
@@ -184,22 +192,98 @@ func build(t *catalog.Table, cs *constraints) Plan {
 			plan.Calls = append(plan.Calls, c)
 		}
 	}
+	if t.TestClocks != nil && !revealsTestClocks(t.TestClocks, paramSets) {
+		plan.clockSets = paramSets
+	}
 	return plan
 }
 
-// Resolve completes a plan for a nested table whose filter did not name
-// the parent: the parent table is scanned in full for its ids.
-func Resolve(plan Plan, c *catalog.Catalog) Plan {
-	if plan.Parent == nil || plan.Table.Parent == nil {
-		return plan
+// revealsTestClocks reports parameter sets under which Stripe already
+// lists test-clock objects.
+func revealsTestClocks(v *catalog.TestClockVisibility, sets [][]catalog.Param) bool {
+	for _, s := range sets {
+		for _, p := range s {
+			if p.Key == v.Param || slices.Contains(v.RevealedBy, p.Key) {
+				return true
+			}
+		}
 	}
-	parent, ok := c.Lookup(plan.Table.Parent.Table)
-	if !ok {
-		return plan
+	return false
+}
+
+// Resolve completes a plan with what needs the catalog: the parent plan of
+// a fan-out (the parent table read in full), and, with opts.TestClocks,
+// the scans of the objects on test clocks that its list calls hide.
+func Resolve(plan Plan, c *catalog.Catalog, opts Options) Plan {
+	if plan.Parent != nil && plan.ParentTable != "" && plan.Parent.Table == nil {
+		if parent, ok := c.Lookup(plan.ParentTable); ok {
+			full := Resolve(FullScan(parent), c, opts)
+			plan.Parent = &full
+		}
 	}
-	full := Resolve(FullScan(parent), c)
-	plan.Parent = &full
+	if opts.TestClocks && plan.clockSets != nil {
+		if also, ok := clockScan(plan.Table, plan.clockSets, c, opts); ok {
+			plan.Also = append(plan.Also, also)
+		}
+	}
+	plan.clockSets = nil
 	return plan
+}
+
+// clockScan is the plan that reads, for every test clock, the objects the
+// given list calls hide: with the clock as a parameter, or through the
+// clock's objects of another table (the invoices of a clock's customers).
+func clockScan(t *catalog.Table, sets [][]catalog.Param, c *catalog.Catalog, opts Options) (Plan, bool) {
+	clocksTable, ok := c.Lookup(catalog.TestClocksTable)
+	if !ok {
+		return Plan{}, false
+	}
+	clocks := Resolve(FullScan(clocksTable), c, opts)
+	// A clock scan is a fan-out, run once per clock (or per customer on
+	// one): one call per parent with the parameters all sets share
+	// returns a superset for fewer calls than one call per set.
+	sets = [][]catalog.Param{commonParams(sets)}
+	const clock = "{test_clock}"
+	v := t.TestClocks
+	if v.Param != "" {
+		scan := Plan{Table: t, Parent: &clocks, Placeholder: clock, ParentTable: catalog.TestClocksTable}
+		for _, s := range sets {
+			scan.Calls = append(scan.Calls, Call{Kind: List, Path: t.ListPath, Params: withParam(s, v.Param, clock), FillParam: v.Param})
+		}
+		return scan, true
+	}
+	via, ok := c.Lookup(v.ViaTable)
+	if !ok || via.TestClocks == nil || via.TestClocks.Param == "" {
+		return Plan{}, false
+	}
+	onClocks := Plan{Table: via, Parent: &clocks, Placeholder: clock, ParentTable: catalog.TestClocksTable,
+		Calls: []Call{{Kind: List, Path: via.ListPath, Params: withParam(via.ListParams, via.TestClocks.Param, clock), FillParam: via.TestClocks.Param}}}
+	placeholder := "{" + v.ViaParam + "}"
+	scan := Plan{Table: t, Parent: &onClocks, Placeholder: placeholder, ParentTable: via.Name}
+	for _, s := range sets {
+		scan.Calls = append(scan.Calls, Call{Kind: List, Path: t.ListPath, Params: withParam(s, v.ViaParam, placeholder), FillParam: v.ViaParam})
+	}
+	return scan, true
+}
+
+// commonParams returns the parameters every set carries, in the order of
+// the first set.
+func commonParams(sets [][]catalog.Param) []catalog.Param {
+	var out []catalog.Param
+	for _, p := range sets[0] {
+		inAll := true
+		for _, s := range sets[1:] {
+			inAll = inAll && slices.Contains(s, p)
+		}
+		if inAll {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func withParam(set []catalog.Param, key, value string) []catalog.Param {
+	return append(append([]catalog.Param(nil), set...), catalog.Param{Key: key, Value: value})
 }
 
 func parentColumn(t *catalog.Table) string {

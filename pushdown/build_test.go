@@ -158,9 +158,9 @@ func TestBuild(t *testing.T) {
 		{"one card", "Cards", []sql.Expression{eq(field("CustomerId"), lit("cus_1")), eq(field("Id"), lit("card_1"))},
 			"GET /v1/customers/cus_1/sources/card_1"},
 		{"cards without customer fan out", "Cards", nil,
-			"GET /v1/customers/{customer}/sources?object=card for each CustomerId from [GET /v1/customers]"},
+			"GET /v1/customers/{customer}/sources?object=card for each {customer} in [GET /v1/customers]"},
 		{"card by id alone still fans out", "Cards", []sql.Expression{eq(field("Id"), lit("card_1"))},
-			"GET /v1/customers/{customer}/sources?object=card for each CustomerId from [GET /v1/customers]"},
+			"GET /v1/customers/{customer}/sources?object=card for each {customer} in [GET /v1/customers]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,7 +168,8 @@ func TestBuild(t *testing.T) {
 			if !ok {
 				t.Fatalf("no table %s", tc.table)
 			}
-			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where, Options{Search: true}), cat)
+			opts := Options{Search: true}
+			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where, opts), cat, opts)
 			if got := plan.String(); got != tc.want {
 				t.Errorf("plan = %q\n want %q", got, tc.want)
 			}
@@ -195,5 +196,62 @@ func TestCallStringEscapesValues(t *testing.T) {
 	c := Call{Kind: List, Path: "/v1/customers", Params: []catalog.Param{{Key: "email", Value: "a&b=c@x.io"}}}
 	if got := c.String(); !strings.HasSuffix(got, "email=a%26b%3Dc%40x.io") {
 		t.Errorf("String() = %q: the value must not be able to add parameters", got)
+	}
+}
+
+func TestBuildWithTestClocks(t *testing.T) {
+	cat := catalog.Builtin()
+	cases := []struct {
+		name, table string
+		where       []sql.Expression
+		want        string
+	}{
+		{"test-clock customers are read clock by clock", "Customers", nil,
+			"GET /v1/customers; GET /v1/customers?test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]"},
+		{"a filter keeps its value in the clock scan", "Customers", []sql.Expression{eq(field("Email"), lit("a@b.c"))},
+			"GET /v1/customers?email=a%40b.c; GET /v1/customers?email=a%40b.c&test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]"},
+		{"naming the clock needs no clock scan", "Customers", []sql.Expression{eq(field("TestClock"), lit("clock_1"))},
+			"GET /v1/customers?test_clock=clock_1"},
+		{"a customer's invoices show its test-clock ones", "Invoices", []sql.Expression{eq(field("CustomerId"), lit("cus_1"))},
+			"GET /v1/invoices?customer=cus_1"},
+		{"invoices on clocks are read through the clocks' customers", "Invoices", []sql.Expression{eq(field("Status"), lit("open"))},
+			"GET /v1/invoices?status=open; GET /v1/invoices?status=open&customer={customer} for each {customer} in [GET /v1/customers?test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]]"},
+		{"subscriptions include canceled and test-clock ones", "Subscriptions", nil,
+			"GET /v1/subscriptions?status=all; GET /v1/subscriptions?status=all&test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]"},
+		{"retrieve needs no clock scan", "Customers", []sql.Expression{eq(field("Id"), lit("cus_1"))},
+			"GET /v1/customers/cus_1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl, _ := cat.Lookup(tc.table)
+			opts := Options{Search: true, TestClocks: true}
+			plan := Resolve(Build(sql.NewEmptyContext(), tbl, tc.where, opts), cat, opts)
+			if got := plan.String(); got != tc.want {
+				t.Errorf("plan = %q\n want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A fan-out fills only its own parameter: a user's value that reads like
+// the placeholder is sent as written.
+func TestForParentFillsOnlyItsParameter(t *testing.T) {
+	c := Call{Kind: List, Path: "/v1/customers", FillParam: "test_clock",
+		Params: []catalog.Param{{Key: "email", Value: "{test_clock}"}, {Key: "test_clock", Value: "{test_clock}"}}}
+	got := c.ForParent("{test_clock}", "clock_1").String()
+	if want := "GET /v1/customers?email=%7Btest_clock%7D&test_clock=clock_1"; got != want {
+		t.Errorf("ForParent = %q, want %q", got, want)
+	}
+}
+
+func TestClockScanSharesOneCallPerClock(t *testing.T) {
+	cat := catalog.Builtin()
+	invoices, _ := cat.Lookup("Invoices")
+	opts := Options{TestClocks: true}
+	plan := Resolve(Build(sql.NewEmptyContext(), invoices, []sql.Expression{in("Status", "void", "uncollectible")}, opts), cat, opts)
+	want := "GET /v1/invoices?status=void; GET /v1/invoices?status=uncollectible; " +
+		"GET /v1/invoices?customer={customer} for each {customer} in [GET /v1/customers?test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]]"
+	if got := plan.String(); got != want {
+		t.Errorf("plan = %q\n want %q", got, want)
 	}
 }

@@ -39,6 +39,10 @@ type Call struct {
 	// ParentID is the parent object's id for a call on a nested resource,
 	// which every object it returns belongs to.
 	ParentID string
+	// FillParam names the parameter of a fan-out call whose value is the
+	// plan's placeholder. Only that parameter is filled: a user's value
+	// that happens to read "{test_clock}" stays what it is.
+	FillParam string
 }
 
 // String shows the call as an HTTP request line, brackets unescaped so
@@ -60,7 +64,11 @@ func (c Call) String() string {
 		}
 		b.WriteString(p.Key)
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(p.Value))
+		if p.Key == c.FillParam {
+			b.WriteString(p.Value) // the placeholder, shown as written
+		} else {
+			b.WriteString(url.QueryEscape(p.Value))
+		}
 	}
 	return b.String()
 }
@@ -89,10 +97,23 @@ type Plan struct {
 	// OR): each object is returned once.
 	Dedupe bool
 	Calls  []Call
-	// Parent, when set, means the table is nested and the filter does not
-	// name the parent: every call's Path holds Table.Parent.Placeholder,
-	// to be filled with each Id the Parent plan yields.
-	Parent *Plan
+	// Parent, when set, makes the plan a fan-out: every call holds
+	// Placeholder (in its path or a parameter), filled with each Id the
+	// Parent plan yields, a plan on ParentTable. A nested table read
+	// without its parent key fans out over the parent table; a test-clock
+	// scan fans out over the test clocks.
+	Parent      *Plan
+	Placeholder string
+	ParentTable string
+	// Also are further plans whose rows are added (test-clock scans).
+	Also []Plan
+	// Merge asks for the rows of all calls merged newest first, instead
+	// of call after call (ORDER BY Created DESC over several lists).
+	Merge bool
+
+	// clockSets are the list parameter sets that hide test-clock objects;
+	// Resolve adds the scans that reveal them.
+	clockSets [][]catalog.Param
 }
 
 // String is the plan as EXPLAIN shows it: one request per line.
@@ -106,7 +127,13 @@ func (p Plan) String() string {
 	}
 	s := strings.Join(lines, "; ")
 	if p.Parent != nil {
-		s += " for each " + p.Table.Parent.Column + " from [" + p.Parent.String() + "]"
+		s += " for each " + p.Placeholder + " in [" + p.Parent.String() + "]"
+	}
+	for _, also := range p.Also {
+		s += "; " + also.String()
+	}
+	if p.Merge {
+		s += " (merged newest first)"
 	}
 	return s
 }
@@ -117,6 +144,11 @@ func (p Plan) String() string {
 func (p Plan) Consistent() bool {
 	for _, c := range p.Calls {
 		if c.Kind == Search {
+			return false
+		}
+	}
+	for _, also := range p.Also {
+		if !also.Consistent() {
 			return false
 		}
 	}
@@ -135,13 +167,38 @@ func fillPath(path, placeholder, value string) string {
 	return strings.ReplaceAll(path, placeholder, strings.ReplaceAll(url.PathEscape(value), ".", "%2E"))
 }
 
-// Ordered reports that the plan returns rows newest first, as one Stripe
-// list does: then ORDER BY Created DESC needs no sort.
-func (p Plan) Ordered() bool {
-	if p.Empty {
-		return true
+// Mergeable reports that every call of the plan returns objects newest
+// first, as Stripe lists and retrieves do (Search results have no
+// documented order), so that merging its streams by creation time gives
+// ORDER BY Created DESC without a sort.
+func (p Plan) Mergeable() bool {
+	for _, c := range p.Calls {
+		if c.Kind == Search {
+			return false
+		}
 	}
-	return len(p.Calls) == 1 && p.Parent == nil && p.Calls[0].Kind != Search
+	for _, also := range p.Also {
+		if !also.Mergeable() {
+			return false
+		}
+	}
+	return true
+}
+
+// MinCalls is the least number of Stripe calls the plan makes (each list
+// at least one page, each fan-out at least its parent's calls).
+func (p Plan) MinCalls() int {
+	if p.Empty {
+		return 0
+	}
+	n := len(p.Calls)
+	if p.Parent != nil {
+		n = p.Parent.MinCalls()
+	}
+	for _, also := range p.Also {
+		n += also.MinCalls()
+	}
+	return n
 }
 
 // WithPageSize returns the plan with list and search pages of n objects
@@ -162,13 +219,28 @@ func (p Plan) WithPageSize(n int) Plan {
 		calls[i] = c
 	}
 	p.Calls = calls
+	for i := range p.Also {
+		p.Also[i] = p.Also[i].WithPageSize(n)
+	}
 	return p
 }
 
-// ForParent returns the call with a parent id in place of the placeholder,
-// for one step of a fan-out over a parent table.
+// ForParent returns the call with a parent id in place of the placeholder
+// (in the path, escaped, or as a parameter value), for one step of a
+// fan-out.
 func (c Call) ForParent(placeholder, id string) Call {
 	c.Path = fillPath(c.Path, placeholder, id)
+	if c.FillParam != "" {
+		params := make([]catalog.Param, len(c.Params))
+		for i, p := range c.Params {
+			if p.Key == c.FillParam && p.Value == placeholder {
+				p.Value = id
+			}
+			params[i] = p
+		}
+		c.Params = params
+		c.FillParam = ""
+	}
 	c.ParentID = id
 	return c
 }

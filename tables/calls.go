@@ -77,10 +77,7 @@ func (l *callLedger) checkPlan(ctx *sql.Context, table string, plan pushdown.Pla
 	if max <= 0 || plan.Empty {
 		return nil
 	}
-	need := uint64(len(plan.Calls))
-	if plan.Parent != nil {
-		need++ // at least one call to find the parents
-	}
+	need := uint64(plan.MinCalls())
 	l.mu.Lock()
 	spent := l.counts[ctx.Pid()]
 	l.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -34,6 +35,7 @@ type Database struct {
 	logger  *slog.Logger
 	cache   *queryCache
 	ledger  *callLedger
+	wstate  *writeState
 	tables  map[*catalog.Table]*Table
 }
 
@@ -52,6 +54,7 @@ func NewDatabase(cfg Config) *Database {
 		logger:  cfg.Logger,
 		cache:   newQueryCache(),
 		ledger:  newCallLedger(),
+		wstate:  &writeState{inserted: newInsertedIDs()},
 		tables:  make(map[*catalog.Table]*Table),
 	}
 	for _, def := range cfg.Catalog.Tables() {
@@ -82,4 +85,10 @@ func (d *Database) GetTableNames(*sql.Context) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// resolve completes a plan for this account: test-clock scans exist only
+// in test mode (live keys have no test clocks).
+func (d *Database) resolve(_ *sql.Context, plan pushdown.Plan) pushdown.Plan {
+	return pushdown.Resolve(plan, d.catalog, pushdown.Options{TestClocks: d.client.Mode() == stripeapi.ModeTest})
 }

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"encoding/json"
 	"io"
 	"sync"
 
@@ -25,6 +26,9 @@ type partition struct {
 	// seen is shared by the partitions of a union plan, so an object two
 	// branches find is returned once; nil when calls cannot overlap.
 	seen *seenIDs
+	// merge, when set, makes this the one partition of a plan whose
+	// streams are merged newest first.
+	merge *pushdown.Plan
 }
 
 // seenIDs is the set of object ids a union has returned.
@@ -44,7 +48,12 @@ func (s *seenIDs) first(id string) bool {
 	return true
 }
 
-func (p *partition) Key() []byte { return []byte(p.call.String()) }
+func (p *partition) Key() []byte {
+	if p.merge != nil {
+		return []byte(p.merge.String())
+	}
+	return []byte(p.call.String())
+}
 
 // partitions starts a table access: the query's call count starts (for
 // SHOW STATUS), and a plan whose calls alone exceed the session's budget
@@ -65,16 +74,132 @@ func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
 	if plan.Dedupe {
 		seen = &seenIDs{ids: map[string]bool{}}
 	}
+	if plan.Merge {
+		return sql.PartitionsToPartitionIter(&partition{merge: &plan, seen: seen})
+	}
+	return sql.PartitionsToPartitionIter(partitionList(plan, seen)...)
+}
+
+// partitionList makes one partition per call of the plan and of the plans
+// it adds (test-clock scans).
+func partitionList(plan pushdown.Plan, seen *seenIDs) []sql.Partition {
+	if plan.Empty {
+		return nil
+	}
 	parts := make([]sql.Partition, 0, len(plan.Calls))
 	for _, c := range plan.Calls {
 		p := &partition{call: c, seen: seen}
 		if plan.Parent != nil {
 			p.parent = plan.Parent
-			p.fill = plan.Table.Parent.Placeholder
+			p.fill = plan.Placeholder
 		}
 		parts = append(parts, p)
 	}
-	return sql.PartitionsToPartitionIter(parts...)
+	for _, also := range plan.Also {
+		parts = append(parts, partitionList(also, seen)...)
+	}
+	return parts
+}
+
+// streams returns one newest-first stream per list of the plan: each call,
+// each call of a fan-out once per parent (the parents are read first),
+// and those of the plans it adds.
+func (d *Database) streams(ctx *sql.Context, plan pushdown.Plan) ([]objects, error) {
+	if plan.Empty {
+		return nil, nil
+	}
+	var out []objects
+	if plan.Parent != nil {
+		parents := d.planObjects(ctx, *plan.Parent)
+		for {
+			parent, err := parents.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if id := parent.ID(); id != "" {
+				for _, c := range plan.Calls {
+					c = c.ForParent(plan.Placeholder, id)
+					out = append(out, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
+				}
+			}
+		}
+	} else {
+		for _, c := range plan.Calls {
+			out = append(out, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
+		}
+	}
+	for _, also := range plan.Also {
+		more, err := d.streams(ctx, also)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// merged yields the objects of several newest-first streams newest first
+// (by created; ties go to the earlier stream), reading each stream only as
+// far as the merge needs.
+type merged struct {
+	streams []objects
+	heads   []stripeapi.Object
+	started bool
+	// taken is the stream whose head the last next returned. It is moved
+	// on only when another object is asked for, so a LIMIT that is
+	// satisfied never fetches the page after.
+	taken int
+}
+
+func newMerged(streams []objects) *merged {
+	return &merged{streams: streams, heads: make([]stripeapi.Object, len(streams)), taken: -1}
+}
+
+func (m *merged) next() (stripeapi.Object, error) {
+	if !m.started {
+		m.started = true
+		for i := range m.streams {
+			if err := m.advance(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if m.taken >= 0 {
+		if err := m.advance(m.taken); err != nil {
+			return nil, err
+		}
+		m.taken = -1
+	}
+	best := -1
+	for i, h := range m.heads {
+		if h != nil && (best == -1 || createdOf(h) > createdOf(m.heads[best])) {
+			best = i
+		}
+	}
+	if best == -1 {
+		return nil, io.EOF
+	}
+	m.taken = best
+	return m.heads[best], nil
+}
+
+func (m *merged) advance(i int) error {
+	obj, err := m.streams[i].next()
+	if err == io.EOF {
+		m.heads[i] = nil
+		return nil
+	}
+	m.heads[i] = obj
+	return err
+}
+
+func createdOf(obj stripeapi.Object) int64 {
+	n, _ := obj["created"].(json.Number)
+	v, _ := n.Int64()
+	return v
 }
 
 // objects yields Stripe objects one at a time; io.EOF ends it.
@@ -85,7 +210,13 @@ type objects interface {
 // rows returns the rows of one partition.
 func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql.RowIter, error) {
 	var src objects
-	if p.parent != nil {
+	if p.merge != nil {
+		streams, err := d.streams(ctx, *p.merge)
+		if err != nil {
+			return nil, err
+		}
+		src = newMerged(streams)
+	} else if p.parent != nil {
 		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill, def: def}
 	} else {
 		src = withParent(def, p.call, d.callObjects(ctx, def.Name, p.call))
@@ -101,10 +232,13 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	var parts []objects
 	for _, c := range plan.Calls {
 		if plan.Parent != nil {
-			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Table.Parent.Placeholder, def: plan.Table})
+			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Placeholder, def: plan.Table})
 		} else {
 			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
 		}
+	}
+	for _, also := range plan.Also {
+		parts = append(parts, d.planObjects(ctx, also))
 	}
 	return &concatObjects{parts: parts}
 }

@@ -128,7 +128,7 @@ func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 	if plan.IsFullScan() {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
-	return t.lookupFor(pushdown.Resolve(plan, t.db.catalog)), nil, expression.JoinAnd(exprs...), true, nil
+	return t.lookupFor(t.db.resolve(ctx, plan)), nil, expression.JoinAnd(exprs...), true, nil
 }
 
 // lookupFor wraps a plan as an index lookup on the primary index.
@@ -167,14 +167,14 @@ func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.
 		if !ok {
 			// Not a value Stripe can look up: read the whole table and let
 			// the engine filter.
-			return pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog), nil
+			return t.db.resolve(ctx, pushdown.FullScan(t.def)), nil
 		}
 		keys = append(keys, expression.NewLiteral(k, ix.typ))
 	}
 	in := expression.NewInTuple(expression.NewGetField(0, ix.typ, ix.column, true), keys)
 	// Join keys are looked up by retrieve or list filter, never by Search:
 	// a join must see what was just written.
-	return pushdown.Resolve(pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{}), t.db.catalog), nil
+	return t.db.resolve(ctx, pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{})), nil
 }
 
 // planRanges carries a pushdown plan through the engine as the ranges of

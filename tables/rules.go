@@ -26,8 +26,11 @@ const stripeAccessRule analyzer.RuleId = 10_000
 //     Stripe calls of full scans too;
 //   - LIMIT n over an access that needs no residual filter asks Stripe for
 //     pages of n, not 100;
-//   - ORDER BY Created DESC LIMIT n over one list call drops the sort:
-//     Stripe lists are newest first, so reading stops after n rows.
+//   - ORDER BY Created DESC LIMIT n drops the sort: Stripe lists are
+//     newest first, so merging them stops after n rows;
+//   - an inner join narrows one side by the other's literal keys
+//     (c.Id IN (…) and k.CustomerId = c.Id make k.CustomerId IN (…)),
+//     which the engine does not derive.
 func AnalyzerRules() []analyzer.Rule {
 	disableSimpleSelectFastPath.Do(func() {
 		// go-mysql-server analyzes a plain `SELECT … FROM t [WHERE …]`
@@ -63,7 +66,7 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 		if !ok {
 			return n, transform.SameTree, nil
 		}
-		full := pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog)
+		full := t.db.resolve(ctx, pushdown.FullScan(t.def))
 		full.Exact = true
 		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, rt, t.lookupFor(full))
 		if err != nil {
@@ -80,6 +83,8 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 			return limitPages(ctx, n)
 		case *plan.TopN:
 			return newestFirst(ctx, n)
+		case *plan.JoinNode:
+			return deriveJoinKeys(ctx, n)
 		}
 		return n, transform.SameTree, nil
 	})
@@ -121,8 +126,9 @@ func limitPages(ctx *sql.Context, l *plan.Limit) (sql.Node, transform.TreeIdenti
 	return plan.NewLimit(l.Limit, child), transform.NewTree, nil
 }
 
-// newestFirst replaces TopN(n, Created DESC) over one Stripe list by a
-// plain LIMIT: the list already streams newest first.
+// newestFirst replaces TopN(n, Created DESC) over a Stripe access by a
+// plain LIMIT, the access merging its lists by creation time: each list
+// already streams newest first, so reading stops after n rows.
 func newestFirst(ctx *sql.Context, top *plan.TopN) (sql.Node, transform.TreeIdentity, error) {
 	if len(top.SortConditions) != 1 || top.SortConditions[0].Order != sql.Descending || top.CalcFoundRows {
 		return top, transform.SameTree, nil
@@ -131,16 +137,18 @@ func newestFirst(ctx *sql.Context, top *plan.TopN) (sql.Node, transform.TreeIden
 	if !ok || !strings.EqualFold(gf.Name(), "Created") {
 		return top, transform.SameTree, nil
 	}
-	ordered := false
-	_, _, err := withAccessPlan(ctx, top.Child, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
-		_, hasCreated := p.Table.Column("Created")
-		ordered = hasCreated && p.Ordered() && namesAccess(gf.Table(), top.Child, p)
-		return p, false
+	child, same, err := withAccessPlan(ctx, top.Child, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+		created, hasCreated := p.Table.Column("Created")
+		if !hasCreated || created.Path != "created" || created.Nullable || !p.Mergeable() || !namesAccess(gf.Table(), top.Child, p) {
+			return p, false
+		}
+		p.Merge = true
+		return p, true
 	})
-	if err != nil || !ordered {
+	if err != nil || same {
 		return top, transform.SameTree, err
 	}
-	limit := plan.NewLimit(top.Limit, top.Child)
+	limit := plan.NewLimit(top.Limit, child)
 	// The sort is gone; LIMIT may now shrink the pages too.
 	if node, _, err := limitPages(ctx, limit); err == nil {
 		return node, transform.NewTree, nil
@@ -173,19 +181,19 @@ func namesAccess(qualifier string, n sql.Node, p pushdown.Plan) bool {
 // rewrite its plan. It reports SameTree when there is no such access or
 // change declines.
 func withAccessPlan(ctx *sql.Context, n sql.Node, allowFilter bool, change func(pushdown.Plan) (pushdown.Plan, bool)) (sql.Node, bool, error) {
-	switch node := n.(type) {
-	case *plan.Project, *plan.TableAlias:
-		child, same, err := withAccessPlan(ctx, node.Children()[0], allowFilter, change)
-		if err != nil || same {
-			return n, true, err
-		}
-		next, err := node.WithChildren(ctx, child)
-		return next, false, err
-	case *plan.Filter:
-		if !allowFilter {
+	if !allowFilter {
+		if _, ok := n.(*plan.Filter); ok {
 			return n, true, nil
 		}
-		child, same, err := withAccessPlan(ctx, node.Child, allowFilter, change)
+	}
+	return withAccessPlanOf(ctx, n, func(_ *Table, p pushdown.Plan) (pushdown.Plan, bool) { return change(p) })
+}
+
+// withAccessPlanOf is withAccessPlan for a change that needs the table.
+func withAccessPlanOf(ctx *sql.Context, n sql.Node, change func(*Table, pushdown.Plan) (pushdown.Plan, bool)) (sql.Node, bool, error) {
+	switch node := n.(type) {
+	case *plan.Project, *plan.TableAlias, *plan.Filter:
+		child, same, err := withAccessPlanOf(ctx, node.Children()[0], change)
 		if err != nil || same {
 			return n, true, err
 		}
@@ -204,7 +212,7 @@ func withAccessPlan(ctx *sql.Context, n sql.Node, allowFilter bool, change func(
 		if !ok {
 			return n, true, nil
 		}
-		next, changed := change(pr.plan)
+		next, changed := change(t, pr.plan)
 		if !changed || next.String() == pr.plan.String() {
 			return n, true, nil
 		}
@@ -246,4 +254,146 @@ func toInt64(v any) int64 {
 		return int64(n)
 	}
 	return 0
+}
+
+// deriveJoinKeys narrows the Stripe access of one side of an inner join
+// with the values the other side's filter pins its join column to. The
+// join still evaluates its condition; only rows that cannot join are not
+// fetched.
+func deriveJoinKeys(ctx *sql.Context, j *plan.JoinNode) (sql.Node, transform.TreeIdentity, error) {
+	if !innerJoin(j.Op) || j.Filter == nil {
+		return j, transform.SameTree, nil
+	}
+	left, right := j.Left(), j.Right()
+	changed := false
+	for _, cond := range expression.SplitConjunction(ctx, j.Filter) {
+		eq, ok := cond.(*expression.Equals)
+		if !ok {
+			continue
+		}
+		a, aok := eq.Left().(*expression.GetField)
+		b, bok := eq.Right().(*expression.GetField)
+		if !aok || !bok {
+			continue
+		}
+		for _, pair := range [][2]*expression.GetField{{a, b}, {b, a}} {
+			mine, theirs := pair[0], pair[1]
+			for _, sides := range [][2]*sql.Node{{&left, &right}, {&right, &left}} {
+				target, source := sides[0], sides[1]
+				if !hasAccess(*target, mine.Table()) || !hasAccess(*source, theirs.Table()) {
+					continue
+				}
+				keys := pinnedValues(ctx, *source, theirs)
+				if keys == nil {
+					continue
+				}
+				narrowed, ok, err := narrowAccess(ctx, *target, mine, keys)
+				if err != nil {
+					return nil, transform.SameTree, err
+				}
+				if ok {
+					*target, changed = narrowed, true
+				}
+			}
+		}
+	}
+	if !changed {
+		return j, transform.SameTree, nil
+	}
+	next, err := j.WithChildren(ctx, left, right)
+	return next, transform.NewTree, err
+}
+
+func innerJoin(op plan.JoinType) bool {
+	switch op {
+	case plan.JoinTypeInner, plan.JoinTypeCross, plan.JoinTypeCrossHash, plan.JoinTypeHash,
+		plan.JoinTypeLookup, plan.JoinTypeMerge, plan.JoinTypeRangeHeap:
+		return true
+	}
+	return false
+}
+
+// hasAccess reports whether n is a Stripe access (under projections,
+// filters and an alias) named qualifier.
+func hasAccess(n sql.Node, qualifier string) bool {
+	found := false
+	_, _, _ = withAccessPlan(nil, n, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+		found = namesAccess(qualifier, n, p)
+		return p, false
+	})
+	return found
+}
+
+// pinnedValues returns the literal values a filter in n (above its Stripe
+// access) pins column col to: `col = v`, or `col IN (…)`.
+func pinnedValues(ctx *sql.Context, n sql.Node, col *expression.GetField) expression.Tuple {
+	var keys expression.Tuple
+	transform.Inspect(n, func(n sql.Node) bool {
+		f, ok := n.(*plan.Filter)
+		if !ok || keys != nil {
+			return keys == nil
+		}
+		for _, c := range expression.SplitConjunction(ctx, f.Expression) {
+			switch c := c.(type) {
+			case *expression.Equals:
+				if gf, ok := c.Left().(*expression.GetField); ok && sameColumn(gf, col) {
+					if lit, ok := c.Right().(*expression.Literal); ok && lit.Value() != nil {
+						keys = expression.Tuple{lit}
+					}
+				}
+			case *expression.InTuple:
+				keys = literalTuple(c.Left(), c.Right(), col)
+			case *expression.HashInTuple:
+				keys = literalTuple(c.Left(), c.Right(), col)
+			}
+			if keys != nil {
+				return false
+			}
+		}
+		return true
+	})
+	return keys
+}
+
+func literalTuple(left, right sql.Expression, col *expression.GetField) expression.Tuple {
+	gf, ok := left.(*expression.GetField)
+	if !ok || !sameColumn(gf, col) {
+		return nil
+	}
+	tuple, ok := right.(expression.Tuple)
+	if !ok {
+		return nil
+	}
+	for _, e := range tuple {
+		if _, ok := e.(*expression.Literal); !ok {
+			return nil
+		}
+	}
+	return tuple
+}
+
+func sameColumn(a, b *expression.GetField) bool {
+	return strings.EqualFold(a.Name(), b.Name()) && strings.EqualFold(a.Table(), b.Table())
+}
+
+// narrowAccess replans the Stripe access under n with `col IN keys` added
+// to the conjuncts of the filters above it, if that makes fewer calls.
+func narrowAccess(ctx *sql.Context, n sql.Node, col *expression.GetField, keys expression.Tuple) (sql.Node, bool, error) {
+	var conjuncts []sql.Expression
+	transform.Inspect(n, func(n sql.Node) bool {
+		if f, ok := n.(*plan.Filter); ok {
+			conjuncts = append(conjuncts, expression.SplitConjunction(ctx, f.Expression)...)
+		}
+		return true
+	})
+	conjuncts = append(conjuncts, expression.NewInTuple(col, keys))
+	next, same, err := withAccessPlanOf(ctx, n, func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
+		narrowed := t.db.resolve(ctx, pushdown.Build(ctx, t.def, conjuncts, pushdown.Options{Search: sessionOptions(ctx).search}))
+		if narrowed.IsFullScan() || narrowed.MinCalls() >= p.MinCalls() {
+			return p, false
+		}
+		narrowed.Merge = p.Merge
+		return narrowed, true
+	})
+	return next, !same, err
 }

@@ -55,7 +55,7 @@ func (t *Table) PrimaryKeySchema(*sql.Context) sql.PrimaryKeySchema {
 // Partitions implements sql.Table: one partition per Stripe call of the
 // plan (a full scan when the table carries none).
 func (t *Table) Partitions(ctx *sql.Context) (sql.PartitionIter, error) {
-	return t.db.partitions(ctx, pushdown.Resolve(pushdown.FullScan(t.def), t.db.catalog))
+	return t.db.partitions(ctx, t.db.resolve(ctx, pushdown.FullScan(t.def)))
 }
 
 // PartitionRows implements sql.Table.

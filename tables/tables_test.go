@@ -82,7 +82,8 @@ func (f *fakeStripe) log() []string {
 }
 
 func newFake(customers int) *fakeStripe {
-	f := &fakeStripe{objects: map[string][]map[string]any{}}
+	// No test clocks: the clock scans of customers and invoices find none.
+	f := &fakeStripe{objects: map[string][]map[string]any{"/v1/test_helpers/test_clocks": {}}}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	for i := customers; i >= 1; i-- {
 		email := any(fmt.Sprintf("c%d@example.com", i))
@@ -147,8 +148,8 @@ func TestScanPagesAndConvertsTypes(t *testing.T) {
 	if len(rows) != 250 {
 		t.Fatalf("got %d rows, want 250", len(rows))
 	}
-	if calls := f.log(); len(calls) != 3 {
-		t.Errorf("a scan of 250 customers made %d calls, want 3: %v", len(calls), calls)
+	if calls := f.log(); len(calls) != 4 {
+		t.Errorf("a scan of 250 customers made %d calls, want 3 pages and the test-clock list: %v", len(calls), calls)
 	}
 	first := rows[0]
 	if first[0] != "cus_250" || first[1] != nil || first[2] != int64(25000) || first[4] != "US" {
@@ -174,6 +175,8 @@ func TestPushdownCalls(t *testing.T) {
 			[]string{"GET /v1/customers/cus_1?", "GET /v1/customers/cus_2?", "GET /v1/customers/cus_nope?"}},
 		{"SELECT * FROM Invoices WHERE CustomerId = 'cus_1' AND Status = 'open'", 1,
 			[]string{"GET /v1/invoices?customer=cus_1&status=open&limit=100"}},
+		{"SELECT * FROM Invoices WHERE Status = 'open'", 2,
+			[]string{"GET /v1/invoices?status=open&limit=100", "GET /v1/test_helpers/test_clocks?limit=100"}},
 		{"SELECT * FROM Customers LIMIT 5", 5, []string{"GET /v1/customers?limit=100"}},
 		{"SELECT * FROM Customers WHERE Id = NULL", 0, nil},
 	}

@@ -87,3 +87,17 @@ func toString(v any) string {
 	}
 	return ""
 }
+
+// SetSessionDefaults sets what SET stripe_account = DEFAULT and
+// SET stripe_max_calls = DEFAULT go back to, and what new sessions start
+// with: the server's --account and --max-calls. GMS keeps defaults in its
+// process-wide registry, so one process serves one set of defaults (the
+// binary runs one server).
+func SetSessionDefaults(account string, maxCalls int64) error {
+	registerReadVariables()
+	ctx := sql.NewEmptyContext()
+	if err := sql.SystemVariables.SetGlobal(ctx, AccountVariable, account); err != nil {
+		return err
+	}
+	return sql.SystemVariables.SetGlobal(ctx, MaxCallsVariable, maxCalls)
+}

@@ -68,6 +68,12 @@ func TestValidFilterReturnsEmulatorRows(t *testing.T) {
 	}
 }
 
+// The demo's test clocks (see the emulator's demo tests).
+const (
+	demoRenewalClock = "clock_xVAUlckUZy9uklu3GQBNcHOX"
+	demoTrialClock   = "clock_SXyBq6823cCNhtlObq7OB9Od"
+)
+
 // TestDemoListsAreSpecValid lists every resource of the demo account, all
 // pages, through the validator: the emulator's paths, filters and cursors
 // are all accepted by the spec, and every object is returned.
@@ -82,7 +88,8 @@ func TestDemoListsAreSpecValid(t *testing.T) {
 	}{
 		{"/v1/accounts", "", "account", e.Count("account")},
 		{"/v1/charges", "", "charge", e.Count("charge")},
-		{"/v1/customers", "&test_clock=clock_1PdemoA40", "customer", 1},
+		{"/v1/customers", "&test_clock=" + demoRenewalClock, "customer", 2},
+		{"/v1/customers", "&test_clock=" + demoTrialClock, "customer", 2},
 		{"/v1/customers", "&created[gte]=1704067200", "customer", e.Count("customer") - 4},
 		{"/v1/customers/" + custWithCards + "/sources", "&object=card", "card", 3},
 		{"/v1/invoiceitems", "", "invoiceitem", e.Count("invoiceitem")},
@@ -94,6 +101,8 @@ func TestDemoListsAreSpecValid(t *testing.T) {
 		{"/v1/quotes", "&status=open", "quote", 3},
 		{"/v1/refunds", "", "refund", e.Count("refund")},
 		{"/v1/subscriptions", "&status=all", "subscription", e.Count("subscription") - 4}, // 4 on test clocks
+		{"/v1/subscriptions", "&status=all&test_clock=" + demoTrialClock, "subscription", 2},
+		{"/v1/test_helpers/test_clocks", "", "test_helpers.test_clock", 2},
 	}
 	for _, l := range lists {
 		t.Run(strings.TrimPrefix(l.path, "/v1/")+l.extra, func(t *testing.T) {
@@ -192,6 +201,18 @@ func TestValidRequestsPassUnchanged(t *testing.T) {
 		{"POST", "/v1/accounts/ACCT", "business_profile[name]=Renamed"},
 		{"DELETE", "/v1/accounts/ACCT", ""},
 		{"DELETE", "/v1/customers/CUS", ""},
+		// Test clocks, and customers on them.
+		{"GET", "/v1/test_helpers/test_clocks?limit=1", ""},
+		{"GET", "/v1/test_helpers/test_clocks?starting_after=" + demoTrialClock, ""},
+		{"GET", "/v1/test_helpers/test_clocks/" + demoRenewalClock, ""},
+		{"POST", "/v1/test_helpers/test_clocks", "frozen_time=1735689600&name=Annual+renewal"},
+		{"GET", "/v1/test_helpers/test_clocks/CLOCK", ""},
+		{"POST", "/v1/test_helpers/test_clocks/CLOCK/advance", "frozen_time=1738368000"},
+		{"POST", "/v1/customers", "name=Clocked&test_clock=CLOCK"},
+		{"GET", "/v1/customers?test_clock=CLOCK&expand[]=data.test_clock", ""},
+		{"GET", "/v1/customers?test_clock=" + demoRenewalClock, ""},
+		{"POST", "/v1/quotes", "test_clock=CLOCK"},
+		{"DELETE", "/v1/test_helpers/test_clocks/CLOCK", ""},
 	}
 	vars := map[string]string{}
 	for _, s := range steps {
@@ -213,10 +234,41 @@ func TestValidRequestsPassUnchanged(t *testing.T) {
 		// Remember the newest id of each type for later steps.
 		short := map[string]string{"customer": "CUS", "card": "CARD", "product": "PROD", "price": "PRICE",
 			"payment_method": "PM", "payment_intent": "PI", "charge": "CH", "invoiceitem": "II", "invoice": "INV",
-			"quote": "QT", "subscription": "SUB", "account": "ACCT"}
+			"quote": "QT", "subscription": "SUB", "account": "ACCT", "test_helpers.test_clock": "CLOCK"}
 		if name, ok := short[fmt.Sprint(got["object"])]; ok && got["deleted"] == nil && !(name == "CUS" && vars["CUS"] != "") {
 			vars[name] = got["id"].(string)
 		}
+	}
+}
+
+// TestTestClockErrorsComeFromEmulator: requests that are well formed but
+// name a missing clock or move a clock back in time pass stripe-mock, which
+// keeps no state; the emulator answers them as Stripe does.
+func TestTestClockErrorsComeFromEmulator(t *testing.T) {
+	e, h := wrapDemo(t)
+	status, body := call(t, h, "POST", "/v1/customers", "name=Lost&test_clock=clock_missing")
+	want := `{"error":{"code":"resource_missing","doc_url":"https://stripe.com/docs/error-codes/resource-missing",` +
+		`"message":"No such test clock: 'clock_missing'","param":"test_clock","type":"invalid_request_error"}}`
+	if got, _ := json.Marshal(body); status != http.StatusNotFound || string(got) != want {
+		t.Errorf("customer on a missing clock: %d %s", status, got)
+	}
+	status, body = call(t, h, "POST", "/v1/test_helpers/test_clocks/"+demoRenewalClock+"/advance", "frozen_time=1704067200")
+	if e := body["error"].(map[string]any); status != http.StatusBadRequest || e["param"] != "frozen_time" {
+		t.Errorf("advance back in time: %d %v", status, body)
+	}
+	// Malformed requests never reach the emulator.
+	for _, r := range []struct{ method, path, body string }{
+		{"POST", "/v1/test_helpers/test_clocks", "name=no+time"},
+		{"POST", "/v1/test_helpers/test_clocks", "frozen_time=soon"},
+		{"POST", "/v1/test_helpers/test_clocks/" + demoRenewalClock, "name=renamed"},
+		{"GET", "/v1/test_helpers/test_clocks?name=x", ""},
+	} {
+		if status, body := call(t, h, r.method, r.path, r.body); status < 400 || status >= 500 {
+			t.Errorf("%s %s %s: %d %v", r.method, r.path, r.body, status, body)
+		}
+	}
+	if n := len(e.Requests()); n != 2 {
+		t.Errorf("emulator saw %d requests, want 2", n)
 	}
 }
 
