@@ -270,6 +270,16 @@ func New(tables ...*Table) (*Catalog, error) {
 	return c, nil
 }
 
+// ByObject finds the table of a Stripe object type ("customer").
+func (c *Catalog) ByObject(object string) (*Table, bool) {
+	for _, t := range c.tables {
+		if t.Object == object {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
 // Tables returns the tables sorted by name.
 func (c *Catalog) Tables() []*Table { return c.tables }
 

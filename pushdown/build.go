@@ -316,6 +316,12 @@ func retrieves(t *catalog.Table, ids, parentIDs []string) []Call {
 	return calls
 }
 
+// RetrievePath is the retrieve path of a top-level object, as a plan's
+// retrieve of it is written (and cached).
+func RetrievePath(t *catalog.Table, id string) string {
+	return fillPath(t.RetrievePath, "{id}", id)
+}
+
 // multiply returns every parameter set extended by key=v for each v.
 func multiply(sets [][]catalog.Param, key string, vals []string) [][]catalog.Param {
 	out := make([][]catalog.Param, 0, len(sets)*len(vals))

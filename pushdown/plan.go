@@ -10,6 +10,7 @@ package pushdown
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -222,6 +223,32 @@ func (p Plan) WithPageSize(n int) Plan {
 	for i := range p.Also {
 		p.Also[i] = p.Also[i].WithPageSize(n)
 	}
+	return p
+}
+
+// WithExpand returns the plan with field expanded in every call's objects
+// (expand[]=data.field on lists and searches, expand[]=field on
+// retrieves), so one call carries the objects a join looks up. Parent
+// plans of fan-outs are left alone: they only supply ids.
+func (p Plan) WithExpand(field string) Plan {
+	calls := make([]Call, len(p.Calls))
+	for i, c := range p.Calls {
+		value := "data." + field
+		if c.Kind == Retrieve {
+			value = field
+		}
+		param := catalog.Param{Key: "expand[]", Value: value}
+		if !slices.Contains(c.Params, param) {
+			c.Params = append(append([]catalog.Param(nil), c.Params...), param)
+		}
+		calls[i] = c
+	}
+	p.Calls = calls
+	also := make([]Plan, len(p.Also))
+	for i := range p.Also {
+		also[i] = p.Also[i].WithExpand(field)
+	}
+	p.Also = also
 	return p
 }
 

@@ -3,6 +3,7 @@ package tables
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -253,7 +254,7 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 	account := stripeapi.WithAccount(sessionOptions(ctx).account)
 	spend := func() error { return d.ledger.spend(ctx, table, key) }
 	if c.Kind == pushdown.Retrieve {
-		return &retrieveObjects{ctx: ctx, db: d, call: c, key: key, spend: spend, account: account}
+		return d.expanded(ctx, c, &retrieveObjects{ctx: ctx, db: d, call: c, key: key, spend: spend, account: account})
 	}
 	params := make(stripeapi.Params, 0, len(c.Params)+1)
 	for _, p := range c.Params {
@@ -266,7 +267,52 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 	if c.Kind == pushdown.Search {
 		it = d.client.Search
 	}
-	return &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))}
+	return d.expanded(ctx, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))})
+}
+
+// expanded files the objects a call's expand[] parameters inline under the
+// retrieve a join's lookup of them sends, so that lookup is answered from
+// the per-query cache.
+func (d *Database) expanded(ctx *sql.Context, c pushdown.Call, src objects) objects {
+	var fields []string
+	for _, p := range c.Params {
+		if p.Key == "expand[]" {
+			fields = append(fields, strings.TrimPrefix(p.Value, "data."))
+		}
+	}
+	if len(fields) == 0 {
+		return src
+	}
+	return &expandFiler{db: d, pid: ctx.Pid(), src: src, fields: fields}
+}
+
+type expandFiler struct {
+	db     *Database
+	pid    uint64
+	src    objects
+	fields []string
+}
+
+func (e *expandFiler) next() (stripeapi.Object, error) {
+	obj, err := e.src.next()
+	if err != nil {
+		return obj, err
+	}
+	for _, f := range e.fields {
+		sub, ok := obj[f].(map[string]any)
+		if !ok {
+			continue
+		}
+		kind, _ := sub["object"].(string)
+		id, _ := sub["id"].(string)
+		def, ok := e.db.catalog.ByObject(kind)
+		if !ok || id == "" || def.RetrievePath == "" || def.Parent != nil {
+			continue
+		}
+		call := pushdown.Call{Kind: pushdown.Retrieve, Path: pushdown.RetrievePath(def, id)}
+		e.db.cache.put(e.pid, call.String(), []stripeapi.Object{stripeapi.Object(sub)})
+	}
+	return obj, nil
 }
 
 // retrieveObjects fetches one object on the first next. A missing object

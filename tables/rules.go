@@ -28,6 +28,9 @@ const stripeAccessRule analyzer.RuleId = 10_000
 //     pages of n, not 100;
 //   - ORDER BY Created DESC LIMIT n drops the sort: Stripe lists are
 //     newest first, so merging them stops after n rows;
+//   - a lookup join by a foreign key into another table's Id makes the
+//     outer side's calls expand that key (expand[]=data.customer), so one
+//     list carries the objects the lookups would fetch one by one;
 //   - an inner join narrows one side by the other's literal keys
 //     (c.Id IN (…) and k.CustomerId = c.Id make k.CustomerId IN (…)),
 //     which the engine does not derive.
@@ -84,7 +87,15 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 		case *plan.TopN:
 			return newestFirst(ctx, n)
 		case *plan.JoinNode:
-			return deriveJoinKeys(ctx, n)
+			n2, same, err := deriveJoinKeys(ctx, n)
+			if err != nil {
+				return nil, transform.SameTree, err
+			}
+			if j, ok := n2.(*plan.JoinNode); ok {
+				n3, same2, err := expandLookups(ctx, j)
+				return n3, same && same2, err
+			}
+			return n2, same, nil
 		}
 		return n, transform.SameTree, nil
 	})
@@ -389,11 +400,79 @@ func narrowAccess(ctx *sql.Context, n sql.Node, col *expression.GetField, keys e
 	conjuncts = append(conjuncts, expression.NewInTuple(col, keys))
 	next, same, err := withAccessPlanOf(ctx, n, func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
 		narrowed := t.db.resolve(ctx, pushdown.Build(ctx, t.def, conjuncts, pushdown.Options{Search: sessionOptions(ctx).search}))
-		if narrowed.IsFullScan() || narrowed.MinCalls() >= p.MinCalls() {
+		if narrowed.IsFullScan() || !cheaper(narrowed, p) {
 			return p, false
 		}
 		narrowed.Merge = p.Merge
 		return narrowed, true
 	})
 	return next, !same, err
+}
+
+// cheaper reports whether plan a certainly costs fewer calls than b: a
+// fan-out costs a call per parent, more than any plan without one.
+func cheaper(a, b pushdown.Plan) bool {
+	fa, fb := hasFanOut(a), hasFanOut(b)
+	if fa != fb {
+		return fb
+	}
+	return a.MinCalls() < b.MinCalls()
+}
+
+func hasFanOut(p pushdown.Plan) bool {
+	if p.Parent != nil {
+		return true
+	}
+	for _, also := range p.Also {
+		if hasFanOut(also) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandLookups makes the outer side of a lookup join into a Stripe table's
+// primary key carry the joined objects: its calls expand the foreign key,
+// and the expanded objects answer the lookups from the per-query cache.
+func expandLookups(ctx *sql.Context, j *plan.JoinNode) (sql.Node, transform.TreeIdentity, error) {
+	if !j.Op.IsLookup() {
+		return j, transform.SameTree, nil
+	}
+	inner, keys, ok := innerLookup(j.Right())
+	if !ok || len(keys) != 1 || inner.def.Parent != nil {
+		return j, transform.SameTree, nil
+	}
+	// The lookup key is the outer side's foreign key into inner's Id.
+	outerCol, ok := keys[0].(*expression.GetField)
+	if !ok || !hasAccess(j.Left(), outerCol.Table()) {
+		return j, transform.SameTree, nil
+	}
+	left, same, err := withAccessPlanOf(ctx, j.Left(), func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
+		col, ok := t.def.Column(outerCol.Name())
+		if !ok || !strings.EqualFold(col.Ref, inner.def.Name) || col.Path == "" || strings.Contains(col.Path, ".") {
+			return p, false
+		}
+		return p.WithExpand(col.Path), true
+	})
+	if err != nil || same {
+		return j, transform.SameTree, err
+	}
+	next, err := j.WithChildren(ctx, left, j.Right())
+	return next, transform.NewTree, err
+}
+
+// innerLookup finds the Stripe table a lookup join looks up by primary
+// key, and the key expressions of the lookup.
+func innerLookup(n sql.Node) (*Table, []sql.Expression, bool) {
+	var found *Table
+	var keys []sql.Expression
+	transform.Inspect(n, func(n sql.Node) bool {
+		if ita, ok := n.(*plan.IndexedTableAccess); ok && !ita.IsStatic() {
+			if t, ok := ita.UnderlyingTable().(*Table); ok && ita.Index() != nil && ita.Index().ID() == "PRIMARY" {
+				found, keys = t, ita.Expressions()
+			}
+		}
+		return found == nil
+	})
+	return found, keys, found != nil
 }
