@@ -148,7 +148,7 @@ func TestExplainShowsTheStripeCall(t *testing.T) {
 	// A full scan shows its calls too: the default-visibility scans of
 	// Prices, and Customers' test-clock reads.
 	for q, want := range map[string]string{
-		"EXPLAIN SELECT * FROM Prices":    "GET /v1/prices?active=true; GET /v1/prices?active=false",
+		"EXPLAIN SELECT * FROM Prices":     "GET /v1/prices?active=true; GET /v1/prices?active=false",
 		"EXPLAIN SELECT Id FROM Customers": "GET /v1/customers?test_clock={test_clock} for each {test_clock} in [GET /v1/test_helpers/test_clocks]",
 	} {
 		var got []string
