@@ -2,6 +2,7 @@ package pushdown
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -313,43 +314,43 @@ func paramValue(col *catalog.Column, v any) (string, bool) {
 				return "true", true
 			}
 			return "false", true
-		case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64:
-			switch toInt(n) {
-			case 0:
-				return "false", true
-			case 1:
-				return "true", true
+		default:
+			if i, ok := IntValue(n); ok && (i == 0 || i == 1) {
+				return strconv.FormatBool(i == 1), true
 			}
 		}
 	}
 	return "", false
 }
 
-func toInt(v any) int64 {
-	switch n := v.(type) {
+// IntValue returns the value of an integer literal as the engine hands it
+// over (any Go integer type); ok is false for anything else, and for
+// unsigned values beyond int64.
+func IntValue(v any) (n int64, ok bool) {
+	switch x := v.(type) {
 	case int8:
-		return int64(n)
+		return int64(x), true
 	case int16:
-		return int64(n)
+		return int64(x), true
 	case int32:
-		return int64(n)
+		return int64(x), true
 	case int64:
-		return n
+		return x, true
 	case int:
-		return int64(n)
+		return int64(x), true
 	case uint8:
-		return int64(n)
+		return int64(x), true
 	case uint16:
-		return int64(n)
+		return int64(x), true
 	case uint32:
-		return int64(n)
+		return int64(x), true
 	case uint64:
-		if n > math.MaxInt64 {
-			return -1
+		if x > math.MaxInt64 {
+			return 0, false
 		}
-		return int64(n)
+		return int64(x), true
 	}
-	return -1
+	return 0, false
 }
 
 // unixSeconds converts a literal the way the engine compares it with a

@@ -171,10 +171,10 @@ func searchNumber(ctx *sql.Context, col *catalog.Column, v any) (string, bool) {
 		}
 		return strconv.FormatInt(w, 10), true
 	case catalog.Integer:
-		switch n := v.(type) {
-		case int8, int16, int32, int64, int, uint8, uint16, uint32:
-			return strconv.FormatInt(toInt(n), 10), true
-		case uint64:
+		if n, ok := IntValue(v); ok {
+			return strconv.FormatInt(n, 10), true
+		}
+		if n, ok := v.(uint64); ok {
 			return strconv.FormatUint(n, 10), true
 		}
 	}

@@ -238,33 +238,7 @@ func literalInt(e sql.Expression) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	switch v := lit.Value().(type) {
-	case int8, int16, int32, int64, int, uint8, uint16, uint32:
-		return toInt64(v), true
-	}
-	return 0, false
-}
-
-func toInt64(v any) int64 {
-	switch n := v.(type) {
-	case int8:
-		return int64(n)
-	case int16:
-		return int64(n)
-	case int32:
-		return int64(n)
-	case int64:
-		return n
-	case int:
-		return int64(n)
-	case uint8:
-		return int64(n)
-	case uint16:
-		return int64(n)
-	case uint32:
-		return int64(n)
-	}
-	return 0
+	return pushdown.IntValue(lit.Value())
 }
 
 // deriveJoinKeys narrows the Stripe access of one side of an inner join
