@@ -73,6 +73,23 @@ func TestMySQLClientOnTheDemo(t *testing.T) {
 			t.Errorf("row %q is not a customer", l)
 		}
 	}
+
+	// The binary serves writes: the created id reaches the mysql client at
+	// once, and reading it back finds the customer.
+	out, err = exec.Command(mysqlCLI, "-h", "127.0.0.1", "-P", port, "-u", "root", "stripe", "-N",
+		"-e", "INSERT INTO Customers (Name) VALUES ('From the CLI'); SELECT stripe_last_insert_id()").CombinedOutput()
+	if err != nil {
+		t.Fatalf("mysql: %v\n%s", err, out)
+	}
+	id := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(id, "cus_") || strings.Contains(id, "\n") {
+		t.Fatalf("stripe_last_insert_id() printed %q, want one customer id", out)
+	}
+	out, err = exec.Command(mysqlCLI, "-h", "127.0.0.1", "-P", port, "-u", "root", "stripe", "-N",
+		"-e", "SELECT Name FROM Customers WHERE Id = '"+id+"'").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "From the CLI" {
+		t.Errorf("reading back %s: %v\n%s", id, err, out)
+	}
 }
 
 func buildBinary(t *testing.T) string {
