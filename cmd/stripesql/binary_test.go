@@ -304,6 +304,9 @@ func TestBinaryKeyFileAndAccount(t *testing.T) {
 		t.Errorf("first customer = %q", got)
 	}
 	queryCount(t, db, "SELECT COUNT(*) FROM Customers WHERE Id = 'cus_missing'")
+	if got := queryString(t, db, "SELECT @@stripe_account"); got != "acct_1Connect" {
+		t.Errorf("@@stripe_account = %q, want the --account default acct_1Connect", got)
+	}
 
 	reqs := stripe.emu.Requests()
 	if len(reqs) < 2 {
