@@ -99,20 +99,43 @@ type Filter struct {
 	// while the SQL column compares case-insensitively. The planner must
 	// then not push an equality, or must re-check rows (it always re-checks).
 	CaseSensitive bool
+	// Enum, when set, lists the only values Stripe accepts for the
+	// parameter (it rejects others with an error): the planner does not
+	// send any other value, and leaves that condition to the engine.
+	Enum []string
+}
+
+// Unpushed is a list parameter of the spec that no Filter uses, and why:
+// the planner never sends it, and the engine evaluates the condition.
+type Unpushed struct {
+	Param  string
+	Reason string
 }
 
 // Param is one fixed query parameter.
 type Param struct{ Key, Value string }
 
 // Parent describes a resource that lives under another one, such as a
-// customer's cards at /v1/customers/{customer}/sources.
+// customer's cards at /v1/customers/{customer}/sources, or one whose list
+// requires the parent's id as a query parameter, such as subscription
+// items (/v1/subscription_items?subscription=…).
 type Parent struct {
 	// Table is the parent table; Column is the child column that holds the
 	// parent's Id; Placeholder is the path segment it fills ("{customer}").
+	// For a query-parameter parent, Placeholder only marks the parameter's
+	// value in a fan-out over the parent table.
 	Table       string
 	Column      string
 	Placeholder string
+	// Param, when set, names the list's query parameter that carries the
+	// parent's id ("subscription") instead of a path segment. The parent
+	// column is then an ordinary writable column, and objects are
+	// retrieved, updated and deleted by their own id alone.
+	Param string
 }
+
+// InPath reports a parent whose id is a segment of the endpoint paths.
+func (p *Parent) InPath() bool { return p != nil && p.Param == "" }
 
 // SearchKind is the type of a Search API field, which decides its operators.
 type SearchKind int
@@ -175,6 +198,11 @@ type Table struct {
 	ListParams []Param
 	Parent     *Parent
 	Filters    []Filter
+	// Unpushed are the list endpoint's parameters no filter uses.
+	Unpushed []Unpushed
+	// Singleton marks a one-object endpoint (/v1/balance) read as a
+	// one-row table: ListPath is fetched with one GET, no paging.
+	Singleton bool
 	// Scans are the list calls whose union is the whole table, for list
 	// endpoints that hide rows by default (prices: only active ones). Empty
 	// means one plain list call. A scan whose parameters the query already
@@ -234,12 +262,19 @@ func (t *Table) Filter(column string) (*Filter, bool) {
 // Catalog is a validated set of tables, looked up case-insensitively by
 // name or alias.
 type Catalog struct {
-	tables []*Table
-	byName map[string]*Table
+	tables  []*Table
+	byName  map[string]*Table
+	actions []*Action
 }
 
-// New validates the tables and returns a catalog of them.
+// New validates the tables and returns a catalog of them, without actions.
 func New(tables ...*Table) (*Catalog, error) {
+	return NewWithActions(tables, nil)
+}
+
+// NewWithActions validates the tables and the actions and returns a
+// catalog of them.
+func NewWithActions(tables []*Table, actions []*Action) (*Catalog, error) {
 	c := &Catalog{byName: make(map[string]*Table)}
 	for _, t := range tables {
 		if err := t.validate(); err != nil {
@@ -267,17 +302,30 @@ func New(tables ...*Table) (*Catalog, error) {
 			}
 		}
 	}
+	if err := c.addActions(actions); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// ByObject finds the table of a Stripe object type ("customer").
+// ByObject finds the table of a Stripe object type ("customer"). Where
+// several tables hold one type (Accounts and the Account singleton,
+// TaxIds and CustomerTaxIds), it prefers a top-level table with a retrieve
+// endpoint, then any other.
 func (c *Catalog) ByObject(object string) (*Table, bool) {
+	var fallback *Table
 	for _, t := range c.tables {
-		if t.Object == object {
+		if t.Object != object {
+			continue
+		}
+		if t.RetrievePath != "" && !t.Parent.InPath() && !t.Singleton && len(t.ListParams) == 0 {
 			return t, true
 		}
+		if fallback == nil {
+			fallback = t
+		}
 	}
-	return nil, false
+	return fallback, fallback != nil
 }
 
 // Tables returns the tables sorted by name.
@@ -321,14 +369,57 @@ func (t *Table) validate() error {
 		if _, ok := t.Column(t.Parent.Column); !ok {
 			return fmt.Errorf("parent column %s is not a column", t.Parent.Column)
 		}
-		if !strings.Contains(t.ListPath, t.Parent.Placeholder) {
+		if t.Parent.InPath() && !strings.Contains(t.ListPath, t.Parent.Placeholder) {
 			return fmt.Errorf("list path %s lacks parent placeholder %s", t.ListPath, t.Parent.Placeholder)
 		}
+		if t.Parent.Placeholder == "" {
+			return fmt.Errorf("parent %s has no placeholder", t.Parent.Table)
+		}
+	}
+	if t.Singleton && (t.Parent != nil || t.RetrievePath != "" || t.CreatePath != "" || t.DeletePath != "") {
+		return fmt.Errorf("a singleton is read and updated at its list path only")
 	}
 	for _, p := range []string{t.RetrievePath, t.UpdatePath, t.DeletePath} {
-		if p != "" && !strings.Contains(p, "{id}") {
+		if p != "" && !strings.Contains(p, "{id}") && !t.Singleton {
 			return fmt.Errorf("path %s lacks {id}", p)
 		}
 	}
 	return nil
+}
+
+// Unmapped returns the fields of a Stripe object that no column of the
+// table holds, sorted: a top-level field is held by a column at its path,
+// or, for a nested object flattened into columns (address.city), each of
+// its keys by a column at that path; a JSON column holds everything inside
+// its field. The object's "object" field is the table's type. A field
+// that Unmapped reports would be lost on the way to SQL.
+func (t *Table) Unmapped(obj map[string]any) []string {
+	held := map[string]bool{"object": true}
+	prefixes := map[string]bool{}
+	for _, c := range t.Columns {
+		if c.Path == "" {
+			continue
+		}
+		held[c.Path] = true
+		if top, _, ok := strings.Cut(c.Path, "."); ok {
+			prefixes[top] = true
+		}
+	}
+	var out []string
+	for k, v := range obj {
+		switch {
+		case held[k]:
+		case prefixes[k]:
+			m, _ := v.(map[string]any)
+			for sub := range m {
+				if !held[k+"."+sub] {
+					out = append(out, k+"."+sub)
+				}
+			}
+		default:
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -79,3 +79,20 @@ func TestTestClockVisibilityNeedsTheTestClocksTable(t *testing.T) {
 		t.Errorf("a catalog hiding test-clock objects without a TestClocks table: err = %v", err)
 	}
 }
+
+func TestUnmappedListsFieldsNoColumnHolds(t *testing.T) {
+	cards, _ := Builtin().Lookup("Cards")
+	obj := map[string]any{
+		"id": "card_1", "object": "card", "brand": "Visa", "metadata": map[string]any{"k": "v"},
+		"networks":  map[string]any{"preferred": nil, "available": []any{"visa"}},
+		"new_field": true,
+	}
+	got := strings.Join(cards.Unmapped(obj), ",")
+	if got != "networks.available,new_field" {
+		t.Errorf("Unmapped = %s, want networks.available,new_field", got)
+	}
+	customers, _ := Builtin().Lookup("Customers")
+	if got := customers.Unmapped(map[string]any{"id": "cus_1", "address": map[string]any{"city": "x", "line1": "y"}, "shipping": map[string]any{"deep": map[string]any{}}}); len(got) != 0 {
+		t.Errorf("Unmapped = %v, want none (flattened address, JSON shipping)", got)
+	}
+}

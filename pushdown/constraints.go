@@ -2,6 +2,7 @@ package pushdown
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,9 @@ func (cs *constraints) addExact(ctx *sql.Context, t *catalog.Table, e sql.Expres
 
 // addEquals narrows a column to one value.
 func (cs *constraints) addEquals(ctx *sql.Context, t *catalog.Table, col *catalog.Column, lit *expression.Literal) bool {
-	if col.Type == catalog.Timestamp {
+	// On a range-filterable number, equality is the range [v, v]: Stripe
+	// does not take param=v and param[gte]=… together.
+	if col.Type == catalog.Timestamp || (col.Type == catalog.Integer && rangeFilter(t, col) != nil) {
 		if rangeFilter(t, col) == nil {
 			return false
 		}
@@ -98,11 +101,19 @@ func (cs *constraints) addEquals(ctx *sql.Context, t *catalog.Table, col *catalo
 		return false
 	}
 	v, ok := paramValue(col, lit.Value())
-	if !ok {
+	if !ok || !acceptsValue(t, col, v) {
 		return false
 	}
 	cs.narrow(col, []string{v})
 	return true
+}
+
+// acceptsValue reports whether Stripe accepts v for the column's filter:
+// it rejects a value outside the parameter's enum with an error, where
+// SQL's answer may well be rows (or none), so such a value is not sent.
+func acceptsValue(t *catalog.Table, col *catalog.Column, v string) bool {
+	f, ok := t.Filter(col.Name)
+	return !ok || len(f.Enum) == 0 || slices.Contains(f.Enum, v)
 }
 
 // addIn narrows a column to the values of an IN list. NULL elements match
@@ -131,7 +142,7 @@ func (cs *constraints) addIn(ctx *sql.Context, t *catalog.Table, left, right sql
 			continue
 		}
 		v, ok := paramValue(col, lit.Value())
-		if !ok {
+		if !ok || !acceptsValue(t, col, v) {
 			return false
 		}
 		vals = append(vals, v)
@@ -195,7 +206,7 @@ func (cs *constraints) narrow(col *catalog.Column, vals []string) {
 }
 
 // addComparison records `left op right` where one side is a range-filterable
-// timestamp column and the other a literal (either order).
+// timestamp or integer column and the other a literal (either order).
 func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expression, op string) bool {
 	col, lit, ok := columnAndLiteral(t, left, right)
 	if !ok {
@@ -204,14 +215,22 @@ func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, r
 	if _, isField := left.(*expression.GetField); !isField {
 		op = flip(op) // 'x' < col  ==  col > 'x'
 	}
-	if col.Type != catalog.Timestamp || rangeFilter(t, col) == nil {
+	if (col.Type != catalog.Timestamp && col.Type != catalog.Integer) || rangeFilter(t, col) == nil {
 		return false
 	}
 	if lit.Value() == nil {
 		cs.never = true // a comparison with NULL is never true
 		return true
 	}
-	w, fractional, ok := unixSeconds(ctx, lit.Value())
+	var w int64
+	var fractional bool
+	if col.Type == catalog.Integer {
+		// Only an integer literal: 2.5 or '3' compare as MySQL converts
+		// them, which the engine is left to do.
+		w, ok = IntValue(lit.Value())
+	} else {
+		w, fractional, ok = unixSeconds(ctx, lit.Value())
+	}
 	if !ok {
 		return false
 	}
@@ -307,6 +326,11 @@ func paramValue(col *catalog.Column, v any) (string, bool) {
 	case catalog.String, catalog.Text:
 		s, ok := v.(string)
 		return s, ok
+	case catalog.Integer:
+		// An integer literal only: MySQL compares 5 = '5.0' numerically.
+		if i, ok := IntValue(v); ok {
+			return strconv.FormatInt(i, 10), true
+		}
 	case catalog.Boolean:
 		switch n := v.(type) {
 		case bool:

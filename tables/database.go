@@ -66,6 +66,10 @@ func NewDatabase(cfg Config) *Database {
 // Name implements sql.Nameable.
 func (d *Database) Name() string { return d.name }
 
+// Catalog returns the catalog the database serves (its tables, and the
+// actions package procedures makes procedures of).
+func (d *Database) Catalog() *catalog.Catalog { return d.catalog }
+
 // GetTableInsensitive implements sql.Database. Aliases (Customer for
 // Customers) resolve to the same table.
 func (d *Database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, bool, error) {

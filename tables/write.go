@@ -136,7 +136,7 @@ func plural(n int, one, many string) string {
 // fillPath replaces the {id} and parent placeholders of an endpoint path
 // with escaped values from a row.
 func (t *Table) fillPath(path string, row sql.Row) (string, error) {
-	if p := t.def.Parent; p != nil {
+	if p := t.def.Parent; p.InPath() {
 		parent, _ := row[t.def.ColumnIndex(p.Column)].(string)
 		if parent == "" {
 			return "", fmt.Errorf("%s: %s is required", t.def.Name, p.Column)

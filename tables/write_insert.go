@@ -153,7 +153,7 @@ func (t *Table) createRequest(ctx *sql.Context, row sql.Row) (request, error) {
 			if v != "" {
 				return request{}, fmt.Errorf("column %s cannot be set: Stripe assigns it", c.Name)
 			}
-		case def.Parent != nil && strings.EqualFold(c.Name, def.Parent.Column):
+		case def.Parent.InPath() && strings.EqualFold(c.Name, def.Parent.Column):
 			// part of the path
 		case c.CreateParam == "":
 			return request{}, fmt.Errorf("column %s cannot be set on INSERT: Stripe does not accept it when creating a %s", c.Name, def.Object)

@@ -119,9 +119,15 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("stripe client: %w", err)
 	}
+	// A Stripe account has every resource of the spec; the demo emulator
+	// serves the connector contract's tables only.
+	cat := catalog.All()
+	if demo {
+		cat = catalog.Builtin()
+	}
 	db := tables.NewDatabase(tables.Config{
 		Name:    cfg.database,
-		Catalog: catalog.Builtin(),
+		Catalog: cat,
 		Client:  client,
 		Logger:  log,
 	})

@@ -3,7 +3,7 @@ package catalog
 // Builtin returns the catalog of hand-described tables: the nine of the
 // connector contract plus Products, Charges, PaymentMethods, Subscriptions
 // and TestClocks (which the others' full reads need).
-func Builtin() *Catalog {
+func legacyBuiltin() *Catalog {
 	c, err := New(
 		customers(), paymentIntents(), refunds(), cards(), prices(), invoices(),
 		invoiceItems(), quotes(), accounts(), products(), charges(),

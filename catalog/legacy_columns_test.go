@@ -1,6 +1,7 @@
 package catalog
 
-// The helpers below keep the table entries in builtin.go short and uniform.
+// The helpers below keep the hand-written table entries of
+// legacy_builtin_test.go short and uniform.
 // Each returns a modified copy, so an entry reads as one expression:
 //
 //	col("Email", String, "email").rw("email")

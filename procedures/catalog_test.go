@@ -1,0 +1,116 @@
+package procedures
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/dolthub/vitess/go/vt/sqlparser"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/stripeapi"
+	"github.com/stripesql/stripesql/tables"
+)
+
+// Every procedure of the whole catalog registers: the hand-written ones
+// keep their names, generated ones for the same endpoints give way, and
+// every listed CREATE PROCEDURE parses (SHOW PROCEDURE STATUS parses them
+// all; Stripe's parameter names include MySQL keywords such as Lines).
+func TestGeneratedActionsBecomeProcedures(t *testing.T) {
+	cat := catalog.All()
+	db := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: mustClient(t)})
+	procs, err := All(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := describe(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, p := range procs {
+		names[p.Name]++
+	}
+	if len(names) != len(list) || len(list) < 80 {
+		t.Errorf("%d procedure names, %d described; want the same, at least 80", len(names), len(list))
+	}
+	for _, gone := range []string{"AttachPaymentMethod", "DetachPaymentMethod", "MarkUncollectibleInvoice"} {
+		if names[gone] > 0 {
+			t.Errorf("%s is registered beside the hand-written procedure for its endpoint", gone)
+		}
+	}
+	for _, want := range []string{"ExpireCheckoutSession", "RejectAccount", "AdvanceTestClock", "CloseChargeDispute", "AttachPaymentMethodToCustomer"} {
+		if names[want] == 0 {
+			t.Errorf("no procedure %s", want)
+		}
+	}
+	for _, a := range list {
+		if _, err := sqlparser.Parse(a.createStatement()); err != nil {
+			t.Errorf("%s: the listed statement does not parse: %v", a.name, err)
+		}
+	}
+}
+
+// A generated procedure sends its path ids, its required parameters and
+// the optional ones given; NULL, ” and 0 leave an optional one out, a
+// boolean is text, JSON becomes bracket parameters.
+func TestGeneratedProcedureArguments(t *testing.T) {
+	list, err := describe(catalog.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(name string) action {
+		for _, a := range list {
+			if a.name == name {
+				return a
+			}
+		}
+		t.Fatalf("no procedure %s", name)
+		return action{}
+	}
+	// call returns the request the arguments make, or the error.
+	call := func(a action, args ...any) (string, error) {
+		params := append(append([]param(nil), a.required()...), a.optional...)[:len(args)]
+		path := a.path
+		var form stripeapi.Params
+		for i, p := range params {
+			if err := a.add(&path, &form, p, args[i]); err != nil {
+				return "", err
+			}
+		}
+		body, _ := url.QueryUnescape(form.Encode())
+		return strings.TrimSpace(a.method + " " + path + " " + body), nil
+	}
+	cases := []struct {
+		proc string
+		args []any
+		want string
+	}{
+		{"AddLinesInvoice", []any{"in_1", `[{"price":"price_1","quantity":2}]`},
+			"POST /v1/invoices/in_1/add_lines lines[0][price]=price_1&lines[0][quantity]=2"},
+		{"ExpireCheckoutSession", []any{"cs_1"}, "POST /v1/checkout/sessions/cs_1/expire"},
+		{"VerifyCustomerBankAccount", []any{"cus_1", "ba_1"}, "POST /v1/customers/cus_1/bank_accounts/ba_1/verify"},
+		{"CancelSubscriptionSchedule", []any{"sub_sched_1", "", "1"}, "POST /v1/subscription_schedules/sub_sched_1/cancel prorate=true"},
+		{"IncrementAuthorizationPaymentIntent", []any{"pi_1", int64(0)}, "POST /v1/payment_intents/pi_1/increment_authorization amount=0"},
+	}
+	for _, tc := range cases {
+		got, err := call(find(tc.proc), tc.args...)
+		if err != nil || got != tc.want {
+			t.Errorf("%s%v: %s, %v; want %s", tc.proc, tc.args, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		proc string
+		args []any
+		err  string
+	}{
+		{"AddLinesInvoice", []any{"in_1", "not json"}, "Lines must be JSON"},
+		{"AddLinesInvoice", []any{"in_1", ""}, "Lines is required"},
+		{"ExpireCheckoutSession", []any{" "}, "CheckoutSessionId is required"},
+		{"CancelSubscriptionSchedule", []any{"sub_sched_1", "maybe"}, "want true or false"},
+	} {
+		if _, err := call(find(tc.proc), tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s%v: err = %v, want %q", tc.proc, tc.args, err, tc.err)
+		}
+	}
+}
