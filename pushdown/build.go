@@ -129,6 +129,12 @@ func build(t *catalog.Table, cs *constraints) Plan {
 		plan.Empty, plan.Exact = true, true
 		return plan
 	}
+	if t.Singleton {
+		// One object at the list path: one GET, whatever the filter.
+		plan.Calls = []Call{{Kind: Retrieve, Path: t.ListPath}}
+		plan.Exact = !cs.inexact && len(cs.values) == 0 && len(cs.bounds) == 0
+		return plan
+	}
 	// used counts the constrained columns the calls express; the plan is
 	// exact when every conjunct was captured and every column is used.
 	used := 0
@@ -137,7 +143,10 @@ func build(t *catalog.Table, cs *constraints) Plan {
 		used++
 	}
 	idKey := strings.ToLower(catalog.PrimaryKey)
-	if ids, ok := cs.values[idKey]; ok && t.RetrievePath != "" && (t.Parent == nil || parentKnown) {
+	if ids, ok := cs.values[idKey]; ok && t.RetrievePath != "" && (!t.Parent.InPath() || parentKnown) {
+		if parentKnown && !t.Parent.InPath() {
+			used-- // a query-parameter parent is not part of a retrieve
+		}
 		plan.Calls = retrieves(t, ids, parentIDs)
 		plan.Empty = len(plan.Calls) == 0
 		plan.Exact = !cs.inexact && used+1 == len(cs.values) && len(cs.bounds) == 0
@@ -170,7 +179,7 @@ func build(t *catalog.Table, cs *constraints) Plan {
 	case parentKnown:
 		paths = nil
 		for _, id := range parentIDs {
-			if id != "" {
+			if possibleID(id) {
 				paths = append(paths, Call{Kind: List, Path: t.ListPath}.ForParent(t.Parent.Placeholder, id))
 			}
 		}
@@ -189,6 +198,15 @@ func build(t *catalog.Table, cs *constraints) Plan {
 		for _, ps := range paramSets {
 			c := path
 			c.Params = ps
+			if p := t.Parent; p != nil && p.Param != "" {
+				// A query-parameter parent: its id (or, in a fan-out, the
+				// placeholder each parent's id fills) leads the parameters.
+				value := c.ParentID
+				if value == "" {
+					value, c.FillParam = p.Placeholder, p.Param
+				}
+				c.Params = append([]catalog.Param{{Key: p.Param, Value: value}}, ps...)
+			}
 			plan.Calls = append(plan.Calls, c)
 		}
 	}
@@ -294,21 +312,22 @@ func parentColumn(t *catalog.Table) string {
 }
 
 // retrieves returns one GET per distinct id (and per parent id for a
-// nested table). The empty string is no Stripe id, and fetching it would
-// hit the list endpoint instead, so it yields no call.
+// nested table). A string that cannot be a Stripe id (the empty string,
+// which would hit the list endpoint, or one with spaces or slashes) can
+// equal no Id and yields no call.
 func retrieves(t *catalog.Table, ids, parentIDs []string) []Call {
 	var calls []Call
 	for _, id := range ids {
-		if id == "" {
+		if !possibleID(id) {
 			continue
 		}
 		path := fillPath(t.RetrievePath, "{id}", id)
-		if t.Parent == nil {
+		if !t.Parent.InPath() {
 			calls = append(calls, Call{Kind: Retrieve, Path: path})
 			continue
 		}
 		for _, parent := range parentIDs {
-			if parent != "" {
+			if possibleID(parent) {
 				calls = append(calls, Call{Kind: Retrieve, Path: fillPath(path, t.Parent.Placeholder, parent), ParentID: parent})
 			}
 		}

@@ -97,8 +97,16 @@ func searchClause(ctx *sql.Context, t *catalog.Table, e sql.Expression) (string,
 		if !ok {
 			return "", false
 		}
-		// `col != v` is false for NULL; `-field:v` keeps objects whose field
-		// is null: a superset, which the engine narrows.
+		// Only numbers negate safely. Search's `:` ignores case (and
+		// matches words of string fields), while columns compare byte for
+		// byte: -currency:"USD" would also drop the rows whose currency is
+		// "usd", which `Currency != 'USD'` keeps. For numbers `:` is exact,
+		// and `-amount:100` keeps objects without an amount: a superset of
+		// `Amount != 100`, which the engine narrows.
+		f, _, _, ok := searchFieldAndLiteral(t, eq.Left(), eq.Right())
+		if !ok || f.Kind != catalog.SearchNumeric {
+			return "", false
+		}
 		c, ok := searchClause(ctx, t, eq)
 		if !ok {
 			return "", false

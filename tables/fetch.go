@@ -361,6 +361,12 @@ type listObjects struct {
 func (l *listObjects) next() (stripeapi.Object, error) {
 	if !l.it.Next() {
 		if err := l.it.Err(); err != nil {
+			// A list under a parent that does not exist (the cards of
+			// cus_missing) is a 404 resource_missing: no rows, as reading
+			// every customer's cards would find none for it.
+			if stripeapi.IsNotFound(err) && l.it.Pages() == 0 {
+				return nil, io.EOF
+			}
 			return nil, err
 		}
 		if !l.tooLarge {
