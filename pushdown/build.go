@@ -55,7 +55,9 @@ func Build(ctx *sql.Context, t *catalog.Table, conjuncts []sql.Expression, opts 
 			return plan
 		}
 	}
-	return FullScan(t)
+	full := FullScan(t)
+	full.Exact = len(conjuncts) == 0 // the conjuncts are left to the engine
+	return full
 }
 
 // IsFullScan reports a plan that reads the whole table.

@@ -60,6 +60,7 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 		// SHOW/DESCRIBE read schemas only: leave their plans alone.
 		return n, transform.SameTree, nil
 	}
+	filtered := filteredTables(n)
 	n, same1, err := transform.Node(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		rt, ok := n.(*plan.ResolvedTable)
 		if !ok {
@@ -70,7 +71,9 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 			return n, transform.SameTree, nil
 		}
 		full := t.db.resolve(ctx, pushdown.FullScan(t.def))
-		full.Exact = true
+		// A full scan under a filter leaves that filter to the engine: it
+		// is not exact, so LIMIT must not shrink its pages.
+		full.Exact = !filtered[rt]
 		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, rt, t.lookupFor(full))
 		if err != nil {
 			return nil, transform.SameTree, err
@@ -103,6 +106,27 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 		return nil, transform.SameTree, err
 	}
 	return n, same1 && same2, nil
+}
+
+// filteredTables returns the table nodes a filter reads from directly
+// (through an alias): the tables whose scans leave conditions to the engine.
+func filteredTables(n sql.Node) map[*plan.ResolvedTable]bool {
+	out := map[*plan.ResolvedTable]bool{}
+	transform.Inspect(n, func(n sql.Node) bool {
+		f, ok := n.(*plan.Filter)
+		if !ok {
+			return true
+		}
+		child := f.Child
+		if a, ok := child.(*plan.TableAlias); ok {
+			child = a.Child
+		}
+		if rt, ok := child.(*plan.ResolvedTable); ok {
+			out[rt] = true
+		}
+		return true
+	})
+	return out
 }
 
 func writesOrDescribes(n sql.Node) bool {
