@@ -36,11 +36,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"net"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
@@ -54,11 +51,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/stripesql/stripesql/catalog"
-	"github.com/stripesql/stripesql/emulator"
-	"github.com/stripesql/stripesql/internal/specvalidate"
-	"github.com/stripesql/stripesql/server"
-	"github.com/stripesql/stripesql/stripeapi"
-	"github.com/stripesql/stripesql/tables"
 )
 
 const (
@@ -73,55 +65,11 @@ const (
 )
 
 // startDiffEnv starts stripesql on the demo emulator (search lag 0) behind
-// the stripe-mock spec validator, as newEnv does, but for any testing.TB
-// (a fuzz target starts one per process), read-only, and with logging
-// discarded: the test sends hundreds of thousands of requests.
+// the stripe-mock spec validator, read-only, and with logging discarded: the
+// test sends hundreds of thousands of requests.
 func startDiffEnv(tb testing.TB) *sql.DB {
 	tb.Helper()
-	validated, err := specvalidate.Wrap(emulator.NewDemo())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	api := httptest.NewServer(validated)
-	tb.Cleanup(api.Close)
-	logger := slog.New(slog.DiscardHandler)
-	client, err := stripeapi.New(stripeapi.Config{
-		BaseURL: api.URL, APIKey: "sk_test_differential", Rate: 100000, Burst: 1000,
-		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv, err := server.New(server.Config{
-		Listener: ln, User: "root",
-		Database:      tables.NewDatabase(tables.Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client, Logger: logger}),
-		AnalyzerRules: tables.AnalyzerRules(),
-		ReadOnly:      true,
-		Logger:        logger,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("Serve: %v", err)
-		}
-	})
-	db, err := sql.Open("mysql", fmt.Sprintf("root@tcp(%s)/stripe", ln.Addr()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	db.SetMaxOpenConns(4)
-	tb.Cleanup(func() { db.Close() })
-	return db
+	return newEnv(tb, withReadOnly(), withQuietLogs(), withConns(4)).db
 }
 
 // diffTable is one catalog table and its rows, read once with pushdown off.

@@ -75,6 +75,8 @@ type startConfig struct {
 	apiKey          string
 	readOnly        bool
 	allowLiveWrites bool
+	quiet           bool // discard logs (long runs would buffer megabytes)
+	conns           int  // most open MySQL connections of env.db
 }
 
 // An option changes how startOn starts stripesql.
@@ -86,13 +88,19 @@ func withAPIKey(key string) option { return func(c *startConfig) { c.apiKey = ke
 // withReadOnly starts the server read-only (--read-only).
 func withReadOnly() option { return func(c *startConfig) { c.readOnly = true } }
 
+// withQuietLogs discards stripesql's logs instead of keeping them in env.logs.
+func withQuietLogs() option { return func(c *startConfig) { c.quiet = true } }
+
+// withConns lets env.db open n connections (2 by default).
+func withConns(n int) option { return func(c *startConfig) { c.conns = n } }
+
 // withAllowLiveWrites allows writes with a live key (--allow-live-writes).
 func withAllowLiveWrites() option { return func(c *startConfig) { c.allowLiveWrites = true } }
 
 // startOn serves the catalog's tables over the given Stripe handler.
 func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog, opts ...option) *env {
 	t.Helper()
-	cfg := startConfig{apiKey: "sk_test_e2e"}
+	cfg := startConfig{apiKey: "sk_test_e2e", conns: 2}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -105,6 +113,9 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		e.direct = direct.URL
 	}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.quiet {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	client, err := stripeapi.New(stripeapi.Config{
 		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: 10000, Burst: 100,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
@@ -150,7 +161,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(2)
+	db.SetMaxOpenConns(cfg.conns)
 	t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.addr = ln.Addr().String()

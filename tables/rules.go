@@ -289,7 +289,7 @@ func deriveJoinKeys(ctx *sql.Context, j *plan.JoinNode) (sql.Node, transform.Tre
 			mine, theirs := pair[0], pair[1]
 			for _, sides := range [][2]*sql.Node{{&left, &right}, {&right, &left}} {
 				target, source := sides[0], sides[1]
-				if !hasAccess(*target, mine.Table()) || !hasAccess(*source, theirs.Table()) {
+				if !hasAccess(ctx, *target, mine.Table()) || !hasAccess(ctx, *source, theirs.Table()) {
 					continue
 				}
 				keys := pinnedValues(ctx, *source, theirs)
@@ -324,9 +324,9 @@ func innerJoin(op plan.JoinType) bool {
 
 // hasAccess reports whether n is a Stripe access (under projections,
 // filters and an alias) named qualifier.
-func hasAccess(n sql.Node, qualifier string) bool {
+func hasAccess(ctx *sql.Context, n sql.Node, qualifier string) bool {
 	found := false
-	_, _, _ = withAccessPlan(nil, n, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+	_, _, _ = withAccessPlan(ctx, n, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
 		found = namesAccess(qualifier, n, p)
 		return p, false
 	})
@@ -442,7 +442,7 @@ func expandLookups(ctx *sql.Context, j *plan.JoinNode) (sql.Node, transform.Tree
 	}
 	// The lookup key is the outer side's foreign key into inner's Id.
 	outerCol, ok := keys[0].(*expression.GetField)
-	if !ok || !hasAccess(j.Left(), outerCol.Table()) {
+	if !ok || !hasAccess(ctx, j.Left(), outerCol.Table()) {
 		return j, transform.SameTree, nil
 	}
 	left, same, err := withAccessPlanOf(ctx, j.Left(), func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
