@@ -223,7 +223,7 @@ func TestActionErrors(t *testing.T) {
 	}
 
 	for q, msg := range map[string]string{
-		"CALL FinalizeInvoice(NULL)":                        "Error 1105 (HY000): FinalizeInvoice: InvoiceId is required (got NULL or '')",
+		"CALL FinalizeInvoice(NULL)":                        "Error 1048 (23000): FinalizeInvoice: InvoiceId is required (got NULL or '')",
 		"CALL ConfirmPaymentIntent('')":                     "ConfirmPaymentIntent: PaymentIntentId is required",
 		"CALL AttachPaymentMethodToCustomer('pm_x', NULL)":  "AttachPaymentMethodToCustomer: CustomerId is required",
 		"CALL CapturePaymentIntent('pi_x', 'twelve')":       "Error 1366 (HY000): error: 'twelve' is not a valid value for 'bigint'",

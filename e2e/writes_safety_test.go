@@ -71,12 +71,12 @@ func TestInsertRefusedBeforeAnyRequest(t *testing.T) {
 	c := e.conn(t)
 	before := e.emu.Count("customer")
 	for q, msg := range map[string]string{
-		`INSERT INTO Customers (Name, Delinquent) VALUES ('a', NULL), ('b', NULL), ('c', true)`: "INSERT INTO Customers, row 3: column Delinquent cannot be set on INSERT: Stripe does not accept it when creating a customer",
-		`INSERT INTO Customers (Id, Name) VALUES ('cus_mine', 'a')`:                             "column Id cannot be set: Stripe assigns it",
-		`INSERT INTO InvoiceItems (Currency, Amount) VALUES ('usd', 1000)`:                      "column Customer is required to create a invoiceitem",
+		`INSERT INTO Customers (Name, Delinquent) VALUES ('a', NULL), ('b', NULL), ('c', true)`: "Error 1348 (HY000): INSERT INTO Customers, row 3: column Delinquent cannot be set on INSERT: Stripe does not accept it when creating a customer",
+		`INSERT INTO Customers (Id, Name) VALUES ('cus_mine', 'a')`:                             "Error 1348 (HY000): INSERT INTO Customers, row 1: column Id cannot be set: Stripe assigns it",
+		`INSERT INTO InvoiceItems (Currency, Amount) VALUES ('usd', 1000)`:                      "Error 1364 (HY000): INSERT INTO InvoiceItems, row 1: column Customer is required to create a invoiceitem",
 		`INSERT INTO Cards (Token) VALUES ('tok_visa')`:                                         "CustomerId",
 		`INSERT INTO PaymentIntents (Currency) VALUES ('usd')`:                                  "Amount",
-		`INSERT INTO Customers (Name, Created) VALUES ('a', NOW())`:                             "column Created cannot be set on INSERT",
+		`INSERT INTO Customers (Name, Created) VALUES ('a', NOW())`:                             "Error 1348 (HY000): INSERT INTO Customers, row 1: column Created cannot be set on INSERT",
 	} {
 		err, reqs := c.fail(q)
 		if !strings.Contains(err.Error(), msg) {
@@ -145,7 +145,7 @@ func TestUpdateAndDeleteRefusals(t *testing.T) {
 	intent := c.value("SELECT Id FROM PaymentIntents LIMIT 1")
 	for q, msg := range map[string]string{
 		"UPDATE Customers SET Created = NOW() WHERE Id = '" + customer + "'":  "column Created cannot be changed: Stripe does not accept it when updating a customer",
-		"UPDATE Customers SET Id = 'cus_other' WHERE Id = '" + customer + "'": "column Id cannot be changed",
+		"UPDATE Customers SET Id = 'cus_other' WHERE Id = '" + customer + "'": "Error 1348 (HY000): UPDATE Customers, row 1 (" + customer + "): column Id cannot be changed",
 		"DELETE FROM PaymentIntents WHERE Id = '" + intent + "'":              "DELETE FROM PaymentIntents: Stripe cannot delete a payment intent; cancel it with CALL CancelPaymentIntent('pi_…')",
 		"DELETE FROM Refunds WHERE Id = (SELECT Id FROM Refunds LIMIT 1)":     "Stripe cannot delete a refund",
 	} {

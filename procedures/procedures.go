@@ -32,6 +32,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/dolthub/vitess/go/mysql"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -415,7 +416,10 @@ func (a action) run(ctx *sql.Context, db *tables.Database, params []param, args 
 
 // add puts one argument into the path or the form, or refuses it.
 func (a action) add(path *string, form *stripeapi.Params, p param, arg any) error {
-	required := func() error { return fmt.Errorf("%s: %s is required (got NULL or '')", a.name, p.name) }
+	// ER_BAD_NULL_ERROR: the code MySQL gives a NULL where a value is needed.
+	required := func() error {
+		return mysql.NewSQLError(1048, "23000", "%s: %s is required (got NULL or '')", a.name, p.name)
+	}
 	switch v := arg.(type) {
 	case int64:
 		switch {

@@ -190,7 +190,7 @@ func TestEveryActionCallsItsEndpoint(t *testing.T) {
 func TestRefusedBeforeAnyRequest(t *testing.T) {
 	db, f := serve(t, "sk_test_x", false, tables.WriteOptions{})
 	cases := map[string]string{
-		"CALL FinalizeInvoice(NULL)":                       "Error 1105 (HY000): FinalizeInvoice: InvoiceId is required (got NULL or '')",
+		"CALL FinalizeInvoice(NULL)":                       "Error 1048 (23000): FinalizeInvoice: InvoiceId is required (got NULL or '')",
 		"CALL FinalizeInvoice('')":                         "InvoiceId is required",
 		"CALL AttachPaymentMethodToCustomer('pm_1', NULL)": "CustomerId is required",
 		"CALL CapturePaymentIntent('pi_1', '12abc')":       "Error 1366 (HY000): error: '12abc' is not a valid value for 'bigint'",

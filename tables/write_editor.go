@@ -68,7 +68,7 @@ func (e *editor) Update(ctx *sql.Context, old, new sql.Row) error {
 	e.rows++
 	req, err := e.t.updateRequest(ctx, old, new)
 	if err != nil {
-		return fmt.Errorf("UPDATE %s, row %d (%s): %w", e.t.def.Name, e.rows, rowID(e.t.def, old), err)
+		return sqlErrorf(err, "UPDATE %s, row %d (%s)", e.t.def.Name, e.rows, rowID(e.t.def, old))
 	}
 	req.row = e.rows
 	if len(req.params) > 0 {
@@ -157,11 +157,11 @@ func (t *Table) updateRequest(ctx *sql.Context, old, new sql.Row) (request, erro
 			continue
 		}
 		if c.UpdateParam == "" {
-			return request{}, fmt.Errorf("column %s cannot be changed: Stripe does not accept it when updating a %s", c.Name, def.Object)
+			return request{}, refuse(ErrNonUpdatableColumn, "column %s cannot be changed: Stripe does not accept it when updating a %s", c.Name, def.Object)
 		}
 		v := emptyToNull(new[i])
 		if v == nil && !c.Nullable {
-			return request{}, fmt.Errorf("column %s cannot be NULL or empty", c.Name)
+			return request{}, refuse(ErrBadNull, "column %s cannot be NULL or empty", c.Name)
 		}
 		if c.Type == catalog.JSON && c.Path == "metadata" && v != nil {
 			if err := addMetadataDiff(ctx, &params, c.UpdateParam, old[i], v); err != nil {

@@ -69,7 +69,7 @@ func (ins *inserter) Insert(ctx *sql.Context, row sql.Row) error {
 			ins.record(ctx)
 			return partialFailure("written", ins.written, ins.rows, "", err)
 		}
-		return fmt.Errorf("INSERT INTO %s, row %d: %w", ins.t.def.Name, ins.rows, err)
+		return sqlErrorf(err, "INSERT INTO %s, row %d", ins.t.def.Name, ins.rows)
 	}
 	req.row = ins.rows
 	if !ins.immediate {
@@ -151,12 +151,12 @@ func (t *Table) createRequest(ctx *sql.Context, row sql.Row) (request, error) {
 			continue
 		case strings.EqualFold(c.Name, catalog.PrimaryKey):
 			if v != "" {
-				return request{}, fmt.Errorf("column %s cannot be set: Stripe assigns it", c.Name)
+				return request{}, refuse(ErrNonUpdatableColumn, "column %s cannot be set: Stripe assigns it", c.Name)
 			}
 		case def.Parent.InPath() && strings.EqualFold(c.Name, def.Parent.Column):
 			// part of the path
 		case c.CreateParam == "":
-			return request{}, fmt.Errorf("column %s cannot be set on INSERT: Stripe does not accept it when creating a %s", c.Name, def.Object)
+			return request{}, refuse(ErrNonUpdatableColumn, "column %s cannot be set on INSERT: Stripe does not accept it when creating a %s", c.Name, def.Object)
 		default:
 			if err := addParam(ctx, &params, c.CreateParam, c, v); err != nil {
 				return request{}, err
@@ -165,7 +165,7 @@ func (t *Table) createRequest(ctx *sql.Context, row sql.Row) (request, error) {
 	}
 	for i, c := range def.Columns {
 		if c.Required && (row[i] == nil || row[i] == "") {
-			return request{}, fmt.Errorf("column %s is required to create a %s", c.Name, def.Object)
+			return request{}, refuse(ErrNoDefault, "column %s is required to create a %s", c.Name, def.Object)
 		}
 	}
 	path, err := t.fillPath(def.CreatePath, row)
