@@ -64,6 +64,7 @@ func (d *Database) partitions(ctx *sql.Context, plan pushdown.Plan) (sql.Partiti
 	if err := d.ledger.checkPlan(ctx, plan.Table.Name, plan); err != nil {
 		return nil, err
 	}
+	d.prefetch(ctx, plan.Table.Name, plan)
 	return partitionsOf(plan), nil
 }
 
