@@ -4,17 +4,16 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/stripesql/stripesql/internal/testlog"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,26 +34,9 @@ type env struct {
 	db  *sql.DB
 	// direct reaches the emulator without stripesql, for expected values.
 	direct string
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 	// addr is the MySQL server's address, for clients other than db.
 	addr string
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // newEnv starts stripesql on the demo emulator behind the spec validator.
@@ -106,7 +88,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	}
 	api := httptest.NewServer(stripe)
 	t.Cleanup(api.Close)
-	e := &env{emu: emu, logs: &syncBuffer{}}
+	e := &env{emu: emu, logs: &testlog.Buffer{}}
 	if emu != nil {
 		direct := httptest.NewServer(emu)
 		t.Cleanup(direct.Close)

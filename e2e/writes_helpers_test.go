@@ -76,6 +76,13 @@ func (c *conn) fail(q string) (error, []string) {
 // keyed by column name, and the requests it made.
 func (c *conn) query(q string, args ...any) ([]map[string]string, []string) {
 	c.t.Helper()
+	_, rows, reqs := c.queryColumns(q, args...)
+	return rows, reqs
+}
+
+// queryColumns is query that also returns the column names, in order.
+func (c *conn) queryColumns(q string, args ...any) ([]string, []map[string]string, []string) {
+	c.t.Helper()
 	c.e.emu.ResetRequests()
 	rows, err := c.c.QueryContext(context.Background(), q, args...)
 	if err != nil {
@@ -108,7 +115,7 @@ func (c *conn) query(q string, args ...any) ([]map[string]string, []string) {
 	if err := rows.Err(); err != nil {
 		c.t.Fatalf("%s: %v", q, err)
 	}
-	return out, c.e.requestLines()
+	return cols, out, c.e.requestLines()
 }
 
 // row returns the one row of q.
@@ -162,40 +169,9 @@ func verbatim(example string, ids ...string) string {
 // requests it made.
 func (c *conn) call(q string) ([]string, map[string]string, []string) {
 	c.t.Helper()
-	c.e.emu.ResetRequests()
-	rows, err := c.c.QueryContext(context.Background(), q)
-	if err != nil {
-		c.t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	var out []map[string]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			c.t.Fatalf("%s: %v", q, err)
-		}
-		row := map[string]string{}
-		for i, col := range cols {
-			row[col] = "NULL"
-			if vals[i].Valid {
-				row[col] = vals[i].String
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		c.t.Fatalf("%s: %v", q, err)
-	}
+	cols, out, reqs := c.queryColumns(q)
 	if len(out) != 1 {
 		c.t.Fatalf("%s: %d rows, want 1", q, len(out))
 	}
-	return cols, out[0], c.e.requestLines()
+	return cols, out[0], reqs
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/stripesql/stripesql/internal/testlog"
+
 	"log/slog"
 	"strings"
 	"testing"
@@ -9,7 +11,7 @@ import (
 )
 
 func TestLogrusHookLowersLevels(t *testing.T) {
-	var buf syncBuffer
+	var buf testlog.Buffer
 	hook := logrusHook{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	entry := func(level logrus.Level, msg string) *logrus.Entry {
 		e := logrus.NewEntry(logrus.New()).WithField("connectionID", 7)

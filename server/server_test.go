@@ -1,11 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	dbsql "database/sql"
 	"errors"
 	"fmt"
+	"github.com/stripesql/stripesql/internal/testlog"
 	"io"
 	"log"
 	"log/slog"
@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -554,26 +553,8 @@ func TestCloseCancelsRunningQueries(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLogging(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := start(t, Config{Logger: logger, Password: "pa55word-never-logged", User: "bob"})
 

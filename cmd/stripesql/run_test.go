@@ -2,16 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	dbsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/stripesql/stripesql/internal/testlog"
 	"net/http"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,28 +18,10 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 )
 
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // running is run in a goroutine.
 type running struct {
-	stderr *syncBuffer
-	stdout *syncBuffer
+	stderr *testlog.Buffer
+	stdout *testlog.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -50,7 +31,7 @@ type running struct {
 func startRun(t *testing.T, args []string, env map[string]string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{stderr: &syncBuffer{}, stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	r := &running{stderr: &testlog.Buffer{}, stdout: &testlog.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- run(ctx, args, envOf(env), r.stdout, r.stderr) }()
 	t.Cleanup(func() {
 		if err := r.stop(t); err != nil {
@@ -208,14 +189,14 @@ func TestKeyModeLogsModeButNotKey(t *testing.T) {
 }
 
 func TestListenFailureIsReported(t *testing.T) {
-	err := run(context.Background(), []string{"--listen", "127.0.0.1:99999"}, envOf(nil), &syncBuffer{}, &syncBuffer{})
+	err := run(context.Background(), []string{"--listen", "127.0.0.1:99999"}, envOf(nil), &testlog.Buffer{}, &testlog.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "listen for MySQL clients") {
 		t.Errorf("run = %v, want a listen error", err)
 	}
 }
 
 func TestVersionAndUnknownCommand(t *testing.T) {
-	var out syncBuffer
+	var out testlog.Buffer
 	if err := run(context.Background(), []string{"version"}, envOf(nil), &out, &out); err != nil {
 		t.Fatal(err)
 	}
