@@ -76,6 +76,10 @@ type Column struct {
 	// Ref names the table whose Id this column holds (a foreign key). When
 	// the field is expanded, its "id" is used.
 	Ref string
+	// Expandable reports that Stripe's spec lets the field be expanded
+	// (x-expansionResources): only such a field may be sent as expand[],
+	// which Stripe refuses for any other.
+	Expandable bool
 	// Comment documents the column (shown by SHOW FULL COLUMNS).
 	Comment string
 }

@@ -119,6 +119,9 @@ func columnLiteral(c *column) string {
 	if c.Ref != "" {
 		parts = append(parts, "Ref: "+q(c.Ref))
 	}
+	if len(c.expands) > 0 {
+		parts = append(parts, "Expandable: true")
+	}
 	if c.Comment != "" {
 		parts = append(parts, "Comment: "+q(c.Comment))
 	}
