@@ -3,7 +3,6 @@ package tables
 import (
 	"encoding/json"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -30,6 +29,9 @@ type partition struct {
 	// merge, when set, makes this the one partition of a plan whose
 	// streams are merged newest first.
 	merge *pushdown.Plan
+	// match, when set, keeps only the objects a lookup by join keys asks
+	// for (see keyMatch).
+	match *keyMatch
 }
 
 // seenIDs is the set of object ids a union has returned.
@@ -223,6 +225,9 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql
 	} else {
 		src = withParent(def, p.call, d.callObjects(ctx, def.Name, p.call))
 	}
+	if p.match != nil {
+		src = &matchingObjects{ctx: ctx, src: src, match: p.match}
+	}
 	return &rowIter{db: d, def: def, src: src, seen: p.seen}, nil
 }
 
@@ -255,7 +260,7 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 	account := stripeapi.WithAccount(sessionOptions(ctx).account)
 	spend := func() error { return d.ledger.spend(ctx, table, key) }
 	if c.Kind == pushdown.Retrieve {
-		return d.expanded(ctx, c, &retrieveObjects{ctx: ctx, db: d, call: c, key: key, spend: spend, account: account})
+		return d.expanded(ctx, table, c, &retrieveObjects{ctx: ctx, db: d, call: c, key: key, spend: spend, account: account})
 	}
 	params := make(stripeapi.Params, 0, len(c.Params)+1)
 	for _, p := range c.Params {
@@ -268,52 +273,7 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 	if c.Kind == pushdown.Search {
 		it = d.client.Search
 	}
-	return d.expanded(ctx, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))})
-}
-
-// expanded files the objects a call's expand[] parameters inline under the
-// retrieve a join's lookup of them sends, so that lookup is answered from
-// the per-query cache.
-func (d *Database) expanded(ctx *sql.Context, c pushdown.Call, src objects) objects {
-	var fields []string
-	for _, p := range c.Params {
-		if p.Key == "expand[]" {
-			fields = append(fields, strings.TrimPrefix(p.Value, "data."))
-		}
-	}
-	if len(fields) == 0 {
-		return src
-	}
-	return &expandFiler{db: d, pid: ctx.Pid(), src: src, fields: fields}
-}
-
-type expandFiler struct {
-	db     *Database
-	pid    uint64
-	src    objects
-	fields []string
-}
-
-func (e *expandFiler) next() (stripeapi.Object, error) {
-	obj, err := e.src.next()
-	if err != nil {
-		return obj, err
-	}
-	for _, f := range e.fields {
-		sub, ok := obj[f].(map[string]any)
-		if !ok {
-			continue
-		}
-		kind, _ := sub["object"].(string)
-		id, _ := sub["id"].(string)
-		def, ok := e.db.catalog.ByObject(kind)
-		if !ok || id == "" || def.RetrievePath == "" || def.Parent != nil {
-			continue
-		}
-		call := pushdown.Call{Kind: pushdown.Retrieve, Path: pushdown.RetrievePath(def, id)}
-		e.db.cache.put(e.pid, call.String(), []stripeapi.Object{stripeapi.Object(sub)})
-	}
-	return obj, nil
+	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))})
 }
 
 // retrieveObjects fetches one object on the first next. A missing object

@@ -71,15 +71,16 @@ func (i *index) ColumnExpressionTypes(*sql.Context) []sql.ColumnExpressionType {
 	return []sql.ColumnExpressionType{{Expression: i.table + "." + i.column, Type: i.typ}}
 }
 
-// CanSupport accepts our own plans, and MySQL ranges only when every range
-// is a single non-NULL value: Stripe can look those up, but not scan an
-// ordered range of ids.
+// CanSupport accepts our own plans, and MySQL ranges only of the shapes a
+// lookup by join keys sends: a single value (which Stripe can look up, while
+// it cannot scan an ordered range of ids), and the NULL and NOT NULL ranges
+// of NULL-safe equality, answered by reading the table.
 func (i *index) CanSupport(ctx *sql.Context, ranges ...sql.Range) bool {
 	for _, r := range ranges {
 		if _, ok := r.(planRange); ok {
 			continue
 		}
-		if _, ok := pointKey(ctx, r); !ok {
+		if _, ok := pointKey(ctx, r); !ok && !nullRange(r) && !notNullRange(r) {
 			return false
 		}
 	}
@@ -146,35 +147,84 @@ func (t *Table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 	if pr, ok := lookup.Ranges.(planRanges); ok {
 		return t.db.partitions(ctx, pr.plan)
 	}
-	plan, err := t.planForKeys(ctx, lookup)
+	plan, match, err := t.planForKeys(ctx, lookup)
 	if err != nil {
 		return nil, err
 	}
-	return t.db.partitions(ctx, plan)
+	parts, err := t.db.partitions(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	return &matchingPartitions{PartitionIter: parts, match: match}, nil
 }
 
 // planForKeys plans a lookup by MySQL ranges on one of our indexes, as a
-// lookup join sends them: an IN list of the join keys.
-func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.Plan, error) {
+// lookup join, a semi-join or a correlated subquery sends them: the join
+// keys of one outer row. The engine drops the join condition that a lookup
+// answers (it trusts the index), so the rows must be exactly those whose
+// column equals a key: the returned keyMatch re-checks every object a
+// Stripe call returns before it becomes a row.
+//
+// A NULL key equals nothing. Under NULL-safe equality (<=>) a NULL key
+// matches the rows whose column is NULL: none for Id, the whole table
+// read and re-checked for a nullable column.
+func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.Plan, *keyMatch, error) {
 	ix, ok := lookup.Index.(*index)
 	if !ok {
-		return pushdown.Plan{}, fmt.Errorf("table %s: lookup on foreign index %v", t.def.Name, lookup.Index)
+		return pushdown.Plan{}, nil, fmt.Errorf("table %s: lookup on foreign index %v", t.def.Name, lookup.Index)
 	}
-	ranges := lookup.Ranges.ToRanges()
-	keys := make(expression.Tuple, 0, len(ranges))
-	for _, r := range ranges {
-		k, ok := pointKey(ctx, r)
-		if !ok {
-			// Not a value Stripe can look up: read the whole table and let
-			// the engine filter.
-			return t.db.resolve(ctx, pushdown.FullScan(t.def)), nil
+	col, _ := t.def.Column(ix.column)
+	match := &keyMatch{column: *col, typ: ix.typ}
+	keys := make(expression.Tuple, 0, 1)
+	for _, r := range lookup.Ranges.ToRanges() {
+		if k, ok := pointKey(ctx, r); ok {
+			match.keys = append(match.keys, k)
+			keys = append(keys, expression.NewLiteral(k, ix.typ))
+			continue
 		}
-		keys = append(keys, expression.NewLiteral(k, ix.typ))
+		if nullRange(r) {
+			match.null = true
+		}
+		if notNullRange(r) {
+			match.anyValue = true
+		}
+		// Any other range is a NULL key under plain equality (the engine
+		// sends [NULL, NULL]): it matches no row.
+	}
+	if match.anyValue || match.null && col.Nullable {
+		return t.db.resolve(ctx, pushdown.FullScan(t.def)), match, nil
+	}
+	if len(keys) == 0 {
+		return pushdown.Plan{Table: t.def, Empty: true, Exact: true}, match, nil
 	}
 	in := expression.NewInTuple(expression.NewGetField(0, ix.typ, ix.column, true), keys)
 	// Join keys are looked up by retrieve or list filter, never by Search:
 	// a join must see what was just written.
-	return t.db.resolve(ctx, pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{})), nil
+	return t.db.resolve(ctx, pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{})), match, nil
+}
+
+// notNullRange reports the range (NULL, ∞) of every non-NULL value, the
+// shape the engine gives a NULL-safe lookup before it has a key.
+func notNullRange(r sql.Range) bool {
+	mr, ok := r.(sql.MySQLRange)
+	if !ok || len(mr) != 1 {
+		return false
+	}
+	_, lo := mr[0].LowerBound.(sql.AboveNull)
+	_, hi := mr[0].UpperBound.(sql.AboveAll)
+	return lo && hi
+}
+
+// nullRange reports the range [NULL, NULL] that a NULL-safe lookup of a
+// NULL key asks for.
+func nullRange(r sql.Range) bool {
+	mr, ok := r.(sql.MySQLRange)
+	if !ok || len(mr) != 1 {
+		return false
+	}
+	_, lo := mr[0].LowerBound.(sql.BelowNull)
+	_, hi := mr[0].UpperBound.(sql.AboveNull)
+	return lo && hi
 }
 
 // planRanges carries a pushdown plan through the engine as the ranges of

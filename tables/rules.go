@@ -447,7 +447,9 @@ func expandLookups(ctx *sql.Context, j *plan.JoinNode) (sql.Node, transform.Tree
 	}
 	left, same, err := withAccessPlanOf(ctx, j.Left(), func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
 		col, ok := t.def.Column(outerCol.Name())
-		if !ok || !strings.EqualFold(col.Ref, inner.def.Name) || col.Path == "" || strings.Contains(col.Path, ".") {
+		// Only a field Stripe's spec lets the list expand (a curated
+		// reference such as Invoices.Subscription may not be).
+		if !ok || !col.Expandable || !strings.EqualFold(col.Ref, inner.def.Name) || col.Path == "" || strings.Contains(col.Path, ".") {
 			return p, false
 		}
 		return p.WithExpand(col.Path), true
