@@ -17,7 +17,7 @@ func productDefaults(tx *tx, o object) {
 // from default_price_data.
 func createProduct(tx *tx, o object, p params) *apiError {
 	if id := p.str("id"); id != "" {
-		if tx.s.tables["product"][id] != nil {
+		if tx.s.lookup("product", id) != nil {
 			e := invalidRequest("id", "Product already exists.")
 			e.code = "resource_already_exists"
 			return e

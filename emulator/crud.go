@@ -116,7 +116,7 @@ func (tx *tx) find(rt route) (*record, *apiError) {
 			return nil, err
 		}
 	}
-	r := tx.s.tables[rt.res.object][rt.id]
+	r := tx.s.lookup(rt.res.object, rt.id)
 	if r == nil || (rt.parentID != "" && str(r.obj, rt.res.parent) != rt.parentID) {
 		return nil, errNoSuch(rt.res.word, rt.id, "id")
 	}

@@ -175,7 +175,7 @@ func (b *demoBuilder) build() {
 	b.quotes(custs, plans, goods)
 	// The demo history is fully indexed for search, whatever the clock.
 	for _, t := range b.e.st.tables {
-		for _, r := range t {
+		for _, r := range t.order {
 			r.touched = time.Time{}
 		}
 	}

@@ -18,6 +18,8 @@ type Emulator struct {
 	seed      uint64
 	reg       *registry
 
+	lim limiter // latency and rate limits; its own lock
+
 	mu      sync.Mutex
 	st      *store
 	reqRNG  *rand.Rand         // request ids; separate from st.rng so object ids do not depend on request count
@@ -72,6 +74,7 @@ type Request struct {
 	IdempotencyKey string
 	Account        string // the Stripe-Account header
 	Status         int    // the response status; 0 if the connection was dropped
+	Limited        string // why the rate limits refused it (global-rate, endpoint-rate), or ""
 }
 
 // Requests returns a copy of the request log in arrival order, injected

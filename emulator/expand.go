@@ -111,7 +111,7 @@ func (tx *tx) expand(o object, paths []string) object {
 // lookupAny finds id among the given object types.
 func (tx *tx) lookupAny(objectNames []string, id string) object {
 	for _, n := range objectNames {
-		if o := tx.get(n, id); o != nil {
+		if o := tx.s.peekObj(n, id); o != nil { // read only: expand copies it
 			return o
 		}
 	}

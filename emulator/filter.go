@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,9 @@ type filter struct {
 	// absent, if set, is the visibility rule Stripe applies when the
 	// parameter is not given (e.g. prices: only active ones).
 	absent func(object) bool
+	// sortKey marks the created filter, whose field is the list order's
+	// key: list narrows the walk to its bounds by binary search.
+	sortKey bool
 	// noCursor forbids combining the parameter with starting_after or
 	// ending_before (products?ids[]=…).
 	noCursor bool
@@ -119,29 +123,10 @@ func subfields(param, path string, keys ...string) filter {
 // timeRange matches a Unix-timestamp field against either an exact integer
 // (created=…) or a range hash (created[gte]=…&created[lt]=…).
 func timeRange(param, path string) filter {
-	return filter{param: param, parse: func(param string, raw any) (func(object) bool, *apiError) {
-		bounds := map[string]int64{}
-		switch x := raw.(type) {
-		case string:
-			n, err := strconv.ParseInt(x, 10, 64)
-			if err != nil {
-				return nil, invalidRequest(param, "Invalid integer: %s", x)
-			}
-			bounds["eq"] = n
-		case map[string]any:
-			for k, v := range x {
-				if k != "gt" && k != "gte" && k != "lt" && k != "lte" {
-					return nil, errUnknownParam(param + "[" + k + "]")
-				}
-				s, _ := v.(string)
-				n, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return nil, invalidRequest(param+"["+k+"]", "Invalid integer: %v", v)
-				}
-				bounds[k] = n
-			}
-		default:
-			return nil, invalidRequest(param, "Invalid %s: must be an integer or a hash", param)
+	return filter{param: param, sortKey: param == "created" && path == "created", parse: func(param string, raw any) (func(object) bool, *apiError) {
+		bounds, err := parseBounds(param, raw)
+		if err != nil {
+			return nil, err
 		}
 		return func(o object) bool {
 			for _, v := range lookup(o, path) {
@@ -152,6 +137,62 @@ func timeRange(param, path string) filter {
 			return false
 		}, nil
 	}}
+}
+
+// parseBounds reads a timestamp parameter: an integer (bound "eq") or a
+// hash of gt, gte, lt and lte.
+func parseBounds(param string, raw any) (map[string]int64, *apiError) {
+	bounds := map[string]int64{}
+	switch x := raw.(type) {
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return nil, invalidRequest(param, "Invalid integer: %s", x)
+		}
+		bounds["eq"] = n
+	case map[string]any:
+		for k, v := range x {
+			if k != "gt" && k != "gte" && k != "lt" && k != "lte" {
+				return nil, errUnknownParam(param + "[" + k + "]")
+			}
+			s, _ := v.(string)
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, invalidRequest(param+"["+k+"]", "Invalid integer: %v", v)
+			}
+			bounds[k] = n
+		}
+	default:
+		return nil, invalidRequest(param, "Invalid %s: must be an integer or a hash", param)
+	}
+	return bounds, nil
+}
+
+// span turns bounds into the closed interval [lo, hi] of seconds they
+// admit (empty when lo > hi).
+func span(b map[string]int64) (lo, hi int64) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	for k, n := range b {
+		switch k {
+		case "eq":
+			lo, hi = max(lo, n), min(hi, n)
+		case "gt":
+			if n == math.MaxInt64 {
+				return 1, 0
+			}
+			lo = max(lo, n+1)
+		case "gte":
+			lo = max(lo, n)
+		case "lt":
+			if n == math.MinInt64 {
+				return 1, 0
+			}
+			hi = min(hi, n-1)
+		case "lte":
+			hi = min(hi, n)
+		}
+	}
+	return lo, hi
 }
 
 func inBounds(t int64, b map[string]int64) bool {

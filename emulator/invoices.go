@@ -189,7 +189,7 @@ func finalizeInvoice(tx *tx, r *record, p params) (any, *apiError) {
 
 // finalize numbers the invoice from its customer's sequence and opens it.
 func (tx *tx) finalize(inv object) {
-	if cust := tx.s.tables["customer"][str(inv, "customer")]; cust != nil {
+	if cust := tx.s.lookup("customer", str(inv, "customer")); cust != nil {
 		seq := intOf(cust.obj, "next_invoice_sequence")
 		inv["number"] = fmt.Sprintf("%s-%04d", str(cust.obj, "invoice_prefix"), seq)
 		cust.obj["next_invoice_sequence"] = seq + 1

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"slices"
 	"strconv"
 )
@@ -60,6 +61,7 @@ func (tx *tx) list(rt route, p params, url string) (any, *apiError) {
 		}
 	}
 	var preds []func(object) bool
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64) // created bounds, inclusive
 	for _, f := range res.filters {
 		raw, given := p[f.param]
 		if !given {
@@ -75,70 +77,99 @@ func (tx *tx) list(rt route, p params, url string) (any, *apiError) {
 		if err != nil {
 			return nil, err
 		}
+		if f.sortKey {
+			b, _ := parseBounds(f.param, raw) // parse accepted it
+			lo, hi = span(b)
+			continue // the walk's bounds apply it
+		}
 		preds = append(preds, pred)
 	}
 	if res.testClockHidden && !p.has("test_clock") && !p.has("customer") {
 		preds = append(preds, func(o object) bool { return o["test_clock"] == nil })
 	}
-
-	var rows []*record
-	for _, r := range tx.s.live(res.object) {
-		if rt.parentID != "" && str(r.obj, res.parent) != rt.parentID {
-			continue
-		}
-		if all(preds, r.obj) {
-			rows = append(rows, r)
-		}
+	if rt.parentID != "" {
+		preds = append(preds, func(o object) bool { return str(o, res.parent) == rt.parentID })
 	}
 
-	page, hasMore, err := tx.window(res, rows, pg)
+	page, hasMore, err := tx.window(res, lo, hi, preds, pg)
 	if err != nil {
 		return nil, err
 	}
 	data := make([]any, len(page))
-	for i, r := range page {
-		data[i] = r.obj
+	for i, o := range page {
+		data[i] = o
 	}
 	return object{"object": "list", "url": url, "has_more": hasMore, "data": data}, nil
 }
 
-// window cuts one page out of rows (newest first) around the cursor.
-// starting_after pages towards older objects; ending_before towards newer
-// ones, returning the page that ends right before the cursor. A cursor is
-// located by its (created, insertion) position, so it need not itself
-// match the filters, but it must exist.
-func (tx *tx) window(res *resource, rows []*record, pg paging) ([]*record, bool, *apiError) {
-	switch {
-	case pg.startingAfter != "":
-		cur, err := tx.cursor(res, pg.startingAfter, "starting_after")
-		if err != nil {
+// window cuts one page, newest first, out of the live objects created
+// within [lo, hi] that match preds, around the cursor. starting_after pages
+// towards older objects; ending_before towards newer ones, returning the
+// page that ends right before the cursor. A cursor is located by its
+// (created, insertion) position, so it need not itself match the filters,
+// but it must exist. The created bounds and the cursor are found by binary
+// search in the table's order; only the records between them and the end
+// of the page are looked at.
+func (tx *tx) window(res *resource, lo, hi int64, preds []func(object) bool, pg paging) ([]object, bool, *apiError) {
+	t := tx.s.tables[res.object]
+	var cur *record
+	if c := pg.startingAfter + pg.endingBefore; c != "" { // at most one is set
+		param := "starting_after"
+		if pg.endingBefore != "" {
+			param = "ending_before"
+		}
+		var err *apiError
+		if cur, err = tx.cursor(res, c, param); err != nil {
 			return nil, false, err
 		}
-		i, _ := slices.BinarySearchFunc(rows, cur, newerFirst)
-		if i < len(rows) && rows[i] == cur {
-			i++
-		}
-		rows = rows[i:]
-	case pg.endingBefore != "":
-		cur, err := tx.cursor(res, pg.endingBefore, "ending_before")
-		if err != nil {
-			return nil, false, err
-		}
-		i, _ := slices.BinarySearchFunc(rows, cur, newerFirst)
-		rows = rows[:i]
-		if len(rows) > pg.limit {
-			return rows[len(rows)-pg.limit:], true, nil
-		}
-		return rows, false, nil
 	}
-	if len(rows) > pg.limit {
-		return rows[:pg.limit], true, nil
+	if t == nil || lo > hi {
+		return nil, false, nil
 	}
-	return rows, false, nil
+	from, to := t.createdFrom(lo), len(t.order) // order[from:to] is the created range
+	if hi < math.MaxInt64 {
+		to = t.createdFrom(hi + 1)
+	}
+	var page []object
+	take := func(r *record) bool { // adds r if it matches; reports whether the page is over-full
+		if r.deleted {
+			return false
+		}
+		o := tx.s.peek(r)
+		if !all(preds, o) {
+			return false
+		}
+		page = append(page, o)
+		return len(page) > pg.limit
+	}
+	if pg.endingBefore != "" {
+		for i := max(from, t.after(cur)); i < to; i++ {
+			if take(t.order[i]) {
+				break
+			}
+		}
+		hasMore := len(page) > pg.limit
+		page = page[:min(len(page), pg.limit)]
+		slices.Reverse(page)
+		return page, hasMore, nil
+	}
+	if cur != nil {
+		to = min(to, t.before(cur)) // strictly older than the cursor
+	}
+	for i := to - 1; i >= from; i-- {
+		if take(t.order[i]) {
+			break
+		}
+	}
+	hasMore := len(page) > pg.limit
+	return page[:min(len(page), pg.limit)], hasMore, nil
 }
 
 func (tx *tx) cursor(res *resource, id, param string) (*record, *apiError) {
-	r := tx.s.tables[res.object][id]
+	var r *record
+	if t := tx.s.tables[res.object]; t != nil {
+		r = t.byID[id] // no need to materialize: only its position counts
+	}
 	if r == nil {
 		return nil, errNoSuch(res.word, id, param)
 	}

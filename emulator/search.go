@@ -48,11 +48,11 @@ func (tx *tx) search(rt route, p params, url string, lag func(*record) bool) (an
 		preds[i] = pred
 	}
 	var rows []*record
-	for _, r := range tx.s.live(res.object) {
+	for _, r := range tx.s.listed(res.object) {
 		if !lag(r) {
 			continue
 		}
-		if matches(preds, q.or, r.obj) {
+		if matches(preds, q.or, tx.s.peek(r)) {
 			rows = append(rows, r)
 		}
 	}
@@ -72,7 +72,7 @@ func (tx *tx) search(rt route, p params, url string, lag func(*record) bool) (an
 	}
 	data := make([]any, len(rows))
 	for i, r := range rows {
-		data[i] = r.obj
+		data[i] = tx.s.peek(r)
 	}
 	out["data"] = data
 	if slices.Contains(expandPaths(p), "total_count") {
@@ -93,7 +93,7 @@ func matches(preds []func(object) bool, or bool, o object) bool {
 // pageToken is the opaque next_page cursor: the last returned id, so that
 // paging stays stable while newer objects are created.
 func pageToken(r *record) string {
-	return "page_" + base64.RawURLEncoding.EncodeToString([]byte(str(r.obj, "id")))
+	return "page_" + base64.RawURLEncoding.EncodeToString([]byte(r.id))
 }
 
 func pageOffset(page string, rows []*record) (int, bool) {
@@ -102,7 +102,7 @@ func pageOffset(page string, rows []*record) (int, bool) {
 		return 0, false
 	}
 	for i, r := range rows {
-		if str(r.obj, "id") == string(raw) {
+		if r.id == string(raw) {
 			return i + 1, true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // maxBody bounds request bodies; Stripe's own limit is far below it.
@@ -34,6 +35,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		Account:        r.Header.Get("Stripe-Account"),
 	}
+	// The latency comes first, as the network's would: the request reaches
+	// the rate limits and the store only after it.
+	if !wait(r.Context(), e.latency()) {
+		return // the client gave up
+	}
 	a := e.answer(r, entry, form, formErr)
 	if a.fault == FaultDropConnection || a.fault == FaultDropAfterCommit {
 		dropConnection(w)
@@ -45,6 +51,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(a.body)))
 	h.Set("Stripe-Version", APIVersion)
 	faultHeaders(a.fault, h)
+	if a.limited != "" {
+		h.Set("Stripe-Rate-Limited-Reason", a.limited)
+	}
 	if entry.IdempotencyKey != "" {
 		h.Set("Idempotency-Key", entry.IdempotencyKey)
 	}
@@ -62,6 +71,7 @@ type answer struct {
 	status    int
 	body      []byte
 	replayed  bool
+	limited   string // the rate limit that refused the request, if any
 }
 
 // answer logs the request and computes its answer under the lock, so that
@@ -73,6 +83,14 @@ func (e *Emulator) answer(r *http.Request, entry Request, form url.Values, formE
 	a := answer{requestID: "req_" + randomString(e.reqRNG.IntN, 14)}
 	idx := len(e.log)
 	e.log = append(e.log, entry)
+	if a.limited = e.admit(r.Method, r.URL.Path, time.Now()); a.limited != "" {
+		// Refused before anything else, faults included: Stripe's limiter
+		// sits in front of the API.
+		err := errRateLimit()
+		a.status, a.body = err.status, encode(err.body())
+		e.log[idx].Status, e.log[idx].Limited = a.status, a.limited
+		return a
+	}
 	a.fault = e.takeFault(r.Method, r.URL.Path)
 	if a.fault == FaultDropConnection {
 		return a // logged with status 0: nothing was done
