@@ -215,3 +215,15 @@ func prototypes(at time.Time) (map[string]object, error) {
 	ch["customer"], inv["customer"] = nil, nil
 	return map[string]object{"customer": cloneObject(cus), "charge": cloneObject(ch), "invoice": cloneObject(inv)}, nil
 }
+
+// Each calls fn with every live object of a type, newest first, without
+// storing seeded objects as maps: benchmarks use it to compute the answer
+// a query should give. It holds the emulator's lock, so fn must not call
+// the emulator; fn must not keep or change the object.
+func (e *Emulator) Each(objectName string, fn func(obj map[string]any)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range e.st.listed(objectName) {
+		fn(e.st.peek(r))
+	}
+}

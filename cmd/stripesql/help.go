@@ -16,7 +16,8 @@ func printHelp(out io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(out, `Usage:
   stripesql [serve] [flags]           serve a Stripe account as a MySQL database
   stripesql config [flags]            print the effective configuration (secrets redacted) and where each value came from
-  stripesql emulator [--listen addr]  serve the demo Stripe emulator over HTTP
+  stripesql emulator [--listen addr]  serve the demo Stripe emulator over HTTP (-h: seeding, latency, rate limits)
+  stripesql bench [--quick]           benchmark stripesql against a seeded emulator (-h for scenarios)
   stripesql version                   print the version
 
 Each setting is taken from, in rising precedence: its default, the --config

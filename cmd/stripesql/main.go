@@ -4,6 +4,7 @@
 //
 //	stripesql [serve] [flags]          serve MySQL (the default command)
 //	stripesql emulator [--listen addr] run the demo Stripe emulator over HTTP
+//	stripesql bench [--quick]          benchmark against a seeded emulator
 //	stripesql version                  print the version
 //
 // Without a Stripe API key, serve uses the embedded demo emulator, so

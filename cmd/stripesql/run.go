@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +45,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return nil
 	case "emulator":
 		return runEmulator(ctx, args, stderr)
+	case "bench":
+		return runBench(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -53,7 +54,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		_, err := parseServeConfig([]string{"-h"}, env, stdout)
 		return err
 	}
-	return fmt.Errorf("unknown command %q (want serve, config, emulator, version or help)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, config, emulator, bench, version or help)", cmd)
 }
 
 // serve runs the MySQL server until ctx is cancelled.
@@ -193,31 +194,4 @@ func connectCommand(addr net.Addr, cfg serveConfig) string {
 		cmd += " -p"
 	}
 	return cmd + " " + cfg.database
-}
-
-// runEmulator serves the demo emulator over HTTP, for pointing other
-// Stripe clients, or a second stripesql, at it.
-func runEmulator(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("stripesql emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:12111", "HTTP `address` to listen on; port 0 picks a free port")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	base := "http://" + ln.Addr().String()
-	log.Info("serving the demo Stripe emulator", "api_base", base,
-		"try", "stripesql --api-base "+base+" --api-key sk_test_any")
-	if err := emulator.Serve(ctx, ln, emulator.NewDemo()); err != nil {
-		return fmt.Errorf("emulator: %w", err)
-	}
-	log.Info("stopped")
-	return nil
 }

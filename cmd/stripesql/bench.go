@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/stripesql/stripesql/internal/bench"
+)
+
+// runBench runs the benchmark (package bench); this only parses flags.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stripesql bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Bool("quick", false, "small sizes and one short latency: a run of seconds")
+	scenarios := fs.String("scenarios", "", "comma-separated `names` to run, of "+strings.Join(bench.Scenarios, ", ")+"; empty runs all")
+	latencies := fs.String("latency", "", "comma-separated `durations` of the Customers scans, e.g. 100ms,300ms (the first also for charges and join)")
+	serverArgs := fs.String("server-args", "", "extra `flags` for the stripesql server, space-separated")
+	o := bench.Defaults()
+	if containsFlag(args, "quick") { // before the flags that default from it
+		o = bench.Quick()
+	}
+	fs.IntVar(&o.Customers, "customers", o.Customers, "`rows` of the Customers scans and the SQL tax")
+	fs.IntVar(&o.Charges, "charges", o.Charges, "`rows` of the monthly charges aggregate")
+	fs.IntVar(&o.JoinCustomers, "join-customers", o.JoinCustomers, "customers of the join")
+	fs.IntVar(&o.JoinInvoices, "join-invoices", o.JoinInvoices, "invoices of the join")
+	fs.IntVar(&o.StreamRows, "stream-rows", o.StreamRows, "`rows` of the streaming scan")
+	fs.Float64Var(&o.Rate, "rate", o.Rate, "server-side global limit, `requests/s`")
+	fs.Float64Var(&o.EndpointRate, "endpoint-rate", o.EndpointRate, "server-side per-endpoint limit of the second limit set, `requests/s`; 0 skips that set")
+	fs.DurationVar(&o.StreamLatency, "stream-latency", o.StreamLatency, "latency of the streaming scan")
+	fs.Float64Var(&o.StreamRate, "stream-rate", o.StreamRate, "server-side global limit of the streaming scan, `requests/s`; 0 for none")
+	fs.IntVar(&o.Joins, "joins", o.Joins, "joins in a row of the joins scenario")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *scenarios != "" {
+		o.Scenarios = strings.Split(*scenarios, ",")
+	}
+	if *latencies != "" {
+		o.Latencies = nil
+		for _, s := range strings.Split(*latencies, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("--latency: %w", err)
+			}
+			o.Latencies = append(o.Latencies, d)
+		}
+	}
+	o.ServerArgs = strings.Fields(*serverArgs)
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the stripesql binary: %w", err)
+	}
+	o.Exe = exe
+
+	fmt.Fprintf(stdout, "# stripesql bench, %s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), versionString())
+	bench.Print(stdout, nil) // the header; rows follow as they complete
+	bad := 0
+	_, err = bench.Run(ctx, o, func(r bench.Result) {
+		fmt.Fprintln(stdout, bench.Row(r))
+		if !r.OK {
+			bad++
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d queries: %w", bad, bench.ErrRows)
+	}
+	return nil
+}
+
+// containsFlag reports whether args set the boolean flag name.
+func containsFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "-"+name || a == "--"+name || a == "-"+name+"=true" || a == "--"+name+"=true" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestBenchSmoke runs the benchmark's scans at a tiny size through the
+// built binary (which starts itself as the server) and checks what it
+// prints: the rows match the emulator's ids, and the requests are the
+// pages, give or take the few a scan may add.
+func TestBenchSmoke(t *testing.T) {
+	out, stderr, err := runBinary(t, nil, "bench", "--quick", "--scenarios", "count,select",
+		"--customers", "450", "--latency", "1ms", "--endpoint-rate", "0")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out, stderr)
+	}
+	rows := regexp.MustCompile("(?m)^\\| (count|select) \\|.*$").FindAllString(out, -1)
+	if len(rows) != 2 {
+		t.Fatalf("want a count and a select row, got:\n%s", out)
+	}
+	for _, row := range rows {
+		cells := strings.Split(row, "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		// | scenario | query | latency | limit | rows | seconds | requests | pages | 429s | ... | rows checked |
+		rowsN, _ := strconv.Atoi(cells[5])
+		requests, _ := strconv.Atoi(cells[7])
+		pages, _ := strconv.Atoi(cells[8])
+		if rowsN != 450 || pages != 5 || requests < pages || requests > pages+3 || cells[9] != "0" {
+			t.Errorf("rows %d, requests %d, pages %d, 429s %s; want 450 rows, 5 pages, 5 to 8 requests, no 429:\n%s", rowsN, requests, pages, cells[9], row)
+		}
+		check := cells[len(cells)-2]
+		switch cells[1] {
+		case "count":
+			if check != "count 450, emulator 450" {
+				t.Errorf("count check %q", check)
+			}
+		case "select":
+			if check != "450 of 450 ids, 0 missing, 0 repeated" {
+				t.Errorf("select check %q", check)
+			}
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the driver BI tools' Go equivalents use
+)
+
+// server is a stripesql serve child process, so that its memory is its
+// own and can be read from /proc.
+type server struct {
+	cmd    *exec.Cmd
+	db     *sql.DB
+	stderr *lockedBuffer
+	done   chan error
+}
+
+// startServer runs exe serve against apiBase with the client rate limit
+// rate (requests/s; 0 for none) and waits until it answers queries.
+func startServer(ctx context.Context, exe, apiBase string, rate float64, extra []string) (*server, error) {
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	if rate <= 0 {
+		rate = -1 // the server's flag for unlimited
+	}
+	args := append([]string{"serve", "--api-base", apiBase, "--api-key", "sk_test_bench", "--listen", addr,
+		"--verbosity", "1", "--rate", strconv.FormatFloat(rate, 'f', -1, 64)}, extra...)
+	s := &server{cmd: exec.Command(exe, args...), stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	s.cmd.Env = cleanEnv()
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", exe, err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	if s.db, err = sql.Open("mysql", "root@tcp("+addr+")/stripe"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
+		err = s.db.PingContext(pingCtx)
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case exitErr := <-s.done:
+			s.done <- exitErr
+			return nil, fmt.Errorf("the server exited (%v): %s", exitErr, s.stderr.String())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("the server did not answer within a minute: %v: %s", err, s.stderr.String())
+		}
+	}
+	// One trivial query, so that what a first query initializes counts as
+	// idle rather than as the benchmark's.
+	if _, err := s.db.ExecContext(ctx, "SELECT 1"); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("SELECT 1: %w", err)
+	}
+	return s, nil
+}
+
+// stop ends the server: SIGINT, then SIGKILL after 10 s.
+func (s *server) stop() {
+	if s.db != nil {
+		s.db.Close()
+	}
+	s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// memory returns the server's resident set now and its peak so far, in
+// bytes (VmRSS and VmHWM of /proc/PID/status).
+func (s *server) memory() (rss, peak int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("server memory: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(val), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("server memory: %s: %w", sc.Text(), err)
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+	}
+	if rss == 0 || peak == 0 {
+		return 0, 0, errors.New("server memory: no VmRSS or VmHWM in /proc (not Linux?)")
+	}
+	return rss, peak, nil
+}
+
+// freePort returns a loopback address with a port free right now.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// cleanEnv is this process's environment without the variables that
+// configure stripesql, so that only the benchmark's flags apply.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if up := strings.ToUpper(name); strings.HasPrefix(up, "STRIPE") || strings.HasSuffix(up, "_PROXY") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// lockedBuffer collects a child's stderr for error messages.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.b.Len() > 1<<20 { // keep the start, where a failure shows
+		return len(p), nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
