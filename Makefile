@@ -52,9 +52,10 @@ fmt-check:
 		echo "not gofmt-formatted (run make fmt):" >&2; echo "$$unformatted" >&2; exit 1; \
 	fi
 
-## bench: run the benchmarks
-bench:
+## bench: run the Go benchmarks, then stripesql bench against a seeded emulator (minutes; BENCH_ARGS='--quick' for seconds)
+bench: build
 	$(if $(BENCH_PKGS),$(GO) test $(TAGS) -run '^$$' -bench . -benchmem $(BENCH_PKGS),@echo "no benchmarks")
+	./$(BIN) bench $(BENCH_ARGS)
 
 ## fmt: gofmt every Go file
 fmt:
