@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 
+	"github.com/stripesql/stripesql/aggregates"
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/internal/specvalidate"
@@ -122,7 +123,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		Listener: ln, User: "root",
 		Database:      stripeDB,
 		Procedures:    procs,
-		Functions:     stripeDB.Functions(),
+		Functions:     append(stripeDB.Functions(), aggregates.Functions()...),
 		AnalyzerRules: tables.AnalyzerRules(),
 		ReadOnly:      cfg.readOnly,
 		Logger:        logger,

@@ -65,7 +65,7 @@ func TestDatabaseIsAnEmptyCatalogOverAPlainDatabase(t *testing.T) {
 
 func TestProviderServesOneDatabaseAndLowerCasesProcedures(t *testing.T) {
 	ctx := sql.NewEmptyContext()
-	p, err := newProvider(bareDB{memory.NewDatabase("Shop")}, testProcedures())
+	p, err := newProvider(bareDB{memory.NewDatabase("Shop")}, testProcedures(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

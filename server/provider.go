@@ -18,17 +18,20 @@ import (
 type provider struct {
 	db    sql.Database
 	procs sql.ExternalStoredProcedureRegistry
+	funcs map[string]sql.Function // by lower-case name; see Function
 }
 
 var (
 	_ sql.DatabaseProvider                = (*provider)(nil)
 	_ sql.ExternalStoredProcedureProvider = (*provider)(nil)
+	_ sql.FunctionProvider                = (*provider)(nil)
 )
 
 // newProvider wraps db (see database) and registers procs. Names are
 // lower-cased because the registry lower-cases the names it looks up but not
 // the names it stores; without this, CALL would only find all-lower-case names.
-func newProvider(db sql.Database, procs []sql.ExternalStoredProcedureDetails) (*provider, error) {
+// funcs are served ahead of GMS's built-in functions (see Function).
+func newProvider(db sql.Database, procs []sql.ExternalStoredProcedureDetails, funcs []sql.Function) (*provider, error) {
 	reg := sql.NewExternalStoredProcedureRegistry()
 	type overload struct {
 		name  string
@@ -50,7 +53,25 @@ func newProvider(db sql.Database, procs []sql.ExternalStoredProcedureDetails) (*
 		seen[key] = true
 		reg.Register(p)
 	}
-	return &provider{db: database{db}, procs: reg}, nil
+	byName := make(map[string]sql.Function, len(funcs))
+	for _, f := range funcs {
+		name := strings.ToLower(f.FunctionName())
+		if _, dup := byName[name]; dup {
+			return nil, fmt.Errorf("function %q given twice", name)
+		}
+		byName[name] = f
+	}
+	return &provider{db: database{db}, procs: reg, funcs: byName}, nil
+}
+
+// Function implements sql.FunctionProvider. GMS asks the provider before
+// its built-in registry, which refuses a second function of the same name:
+// this is how a server function can replace a built-in one (SUM and AVG
+// with exact decimal results). The map is never written after
+// newProvider, so concurrent lookups are safe.
+func (p *provider) Function(_ *sql.Context, _ string, name string) (sql.Function, bool) {
+	f, ok := p.funcs[strings.ToLower(name)]
+	return f, ok
 }
 
 // procArity checks the shape GMS requires of a procedure,

@@ -49,7 +49,8 @@ type Config struct {
 	// parameter types and passes SQL NULL as the zero value ("" or 0), so a
 	// procedure cannot tell NULL from an empty argument.
 	Procedures []sql.ExternalStoredProcedureDetails
-	// Functions are extra scalar SQL functions (stripe_last_insert_id()).
+	// Functions are extra SQL functions (stripe_last_insert_id()); one
+	// named like a built-in replaces it (exact SUM and AVG).
 	Functions []sql.Function
 	// AnalyzerRules run after go-mysql-server's own analysis of every
 	// statement (the tables' pushdown of LIMIT and ORDER BY, and their
@@ -105,7 +106,7 @@ func New(cfg Config) (_ *Server, err error) {
 	if err := setGlobalVariables(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	pro, err := newProvider(cfg.Database, cfg.Procedures)
+	pro, err := newProvider(cfg.Database, cfg.Procedures, cfg.Functions)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -114,7 +115,6 @@ func New(cfg Config) (_ *Server, err error) {
 		builder.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
 	engine := sqle.New(builder.Build(), &sqle.Config{IsReadOnly: cfg.ReadOnly})
-	engine.Analyzer.Catalog.RegisterFunction(sql.NewEmptyContext(), cfg.Functions...)
 	enableAuth(engine, cfg.User, cfg.Password)
 
 	ln := cfg.Listener

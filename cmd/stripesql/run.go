@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/stripesql/stripesql/aggregates"
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/procedures"
@@ -148,7 +149,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Password:      cfg.password,
 		Database:      db,
 		Procedures:    procs,
-		Functions:     db.Functions(),
+		Functions:     append(db.Functions(), aggregates.Functions()...),
 		AnalyzerRules: tables.AnalyzerRules(),
 		ReadOnly:      cfg.readOnly,
 		Logger:        log,
