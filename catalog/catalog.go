@@ -76,6 +76,10 @@ type Column struct {
 	// Ref names the table whose Id this column holds (a foreign key). When
 	// the field is expanded, its "id" is used.
 	Ref string
+	// Polymorphic reports that the field may also hold ids of other kinds
+	// of object than Ref's (a charge's source: a card, a bank account, a
+	// source): Ref is then not a foreign key, and none is declared.
+	Polymorphic bool
 	// Expandable reports that Stripe's spec lets the field be expanded
 	// (x-expansionResources): only such a field may be sent as expand[],
 	// which Stripe refuses for any other.

@@ -343,7 +343,7 @@ func generatedTables() []*Table {
 				{Name: "FeeDetails", Type: JSON, Path: "fee_details", Comment: "Detailed breakdown of fees (in cents (or local equivalent)) paid for this transaction."},
 				{Name: "Net", Type: Integer, Path: "net", Comment: "Net impact to a Stripe balance (in cents (or local equivalent))."},
 				{Name: "ReportingCategory", Type: String, Path: "reporting_category", Comment: "Learn more about how reporting categories can help you understand balance transactions from an…"},
-				{Name: "Source", Type: String, Path: "source", Nullable: true, Ref: "ApplicationFees", Expandable: true, Comment: "This transaction relates to the Stripe object."},
+				{Name: "Source", Type: String, Path: "source", Nullable: true, Ref: "ApplicationFees", Polymorphic: true, Expandable: true, Comment: "This transaction relates to the Stripe object."},
 				{Name: "Status", Type: String, Path: "status", Comment: "The transaction's net funds status in the Stripe balance, which are either available or pending."},
 				{Name: "Type", Type: String, Path: "type", Comment: "Transaction type: tax_fund, adjustment, advance, advance_funding, anticipation_repayment… One of: adjustment, advance, advance_funding, anticipation_repayment, application_fee, application_fee_refund, charge, climate_order_purchase, climate_order_refund, connect_collection_transfer, contribution, fee_credit_funding, … (50 values)."},
 			},

@@ -47,6 +47,7 @@ func NewDatabase(cfg Config) *Database {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	registerReadVariables()
+	disableForeignKeyChecks()
 	d := &Database{
 		name:    cfg.Name,
 		catalog: cfg.Catalog,

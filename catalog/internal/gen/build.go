@@ -912,8 +912,20 @@ func (b *builder) refs() {
 					break
 				}
 			}
+			c.Polymorphic = c.Ref != "" && polymorphic(c.expands)
 		}
 	}
+}
+
+// polymorphic reports whether an expandable field may hold the ids of
+// objects of more than one kind. A deleted object ("deleted_customer")
+// is the same kind as its live one: its id is still a Customers.Id.
+func polymorphic(expands []string) bool {
+	kinds := map[string]bool{}
+	for _, obj := range expands {
+		kinds[strings.TrimPrefix(obj, "deleted_")] = true
+	}
+	return len(kinds) > 1
 }
 
 // check verifies the model: unique names, every endpoint accounted for.

@@ -26,6 +26,7 @@ type column struct {
 	UpdateParam string
 	Required    bool
 	Ref         string
+	Polymorphic bool
 	Comment     string
 
 	// the field's expansions (object types), for Ref once tables are known

@@ -119,6 +119,9 @@ func columnLiteral(c *column) string {
 	if c.Ref != "" {
 		parts = append(parts, "Ref: "+q(c.Ref))
 	}
+	if c.Polymorphic {
+		parts = append(parts, "Polymorphic: true")
+	}
 	if len(c.expands) > 0 {
 		parts = append(parts, "Expandable: true")
 	}
