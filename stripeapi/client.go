@@ -36,6 +36,10 @@ const (
 	defaultMaxRetries = 4
 	defaultMinBackoff = 250 * time.Millisecond
 	defaultMaxBackoff = 8 * time.Second
+	// defaultWriteRetryWindow: long enough to ride out a Stripe incident's
+	// brief unavailability or a burst of 429s, short enough that a client
+	// waiting on the statement is not left hanging.
+	defaultWriteRetryWindow = time.Minute
 
 	// defaultTimeout bounds one HTTP attempt when Config.HTTPClient is nil.
 	// It matches stripe-go: long enough for a page of deeply expanded
@@ -133,6 +137,15 @@ type Config struct {
 	// means 4; negative disables retries.
 	MaxRetries int
 
+	// WriteRetryWindow is how long a write (POST, DELETE) keeps being
+	// retried once one of its attempts may have executed (no answer, a
+	// 409, 429 or 5xx), measured from its first attempt: Stripe keeps an
+	// idempotency key for at least 24 hours, so retrying with the same key
+	// stays safe, and a longer window turns more unknown outcomes into
+	// known ones. The call's context still wins. Zero means one minute;
+	// negative means MaxRetries only. See [OutcomeUnknownError].
+	WriteRetryWindow time.Duration
+
 	// MinBackoff and MaxBackoff bound the wait between retries, which grows
 	// exponentially from MinBackoff with equal jitter and is capped at
 	// MaxBackoff. Zero or negative values mean 250ms and 8s.
@@ -187,6 +200,7 @@ type Client struct {
 	maxRetries int
 	minBackoff time.Duration
 	maxBackoff time.Duration
+	window     time.Duration // WriteRetryWindow; <= 0: MaxRetries only
 	log        *slog.Logger
 	newKey     func() string
 	onRequest  func(context.Context, RequestEvent)
@@ -221,6 +235,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		minBackoff: cfg.MinBackoff,
 		maxBackoff: cfg.MaxBackoff,
+		window:     cfg.WriteRetryWindow,
 		log:        cfg.Logger,
 		newKey:     cfg.NewIdempotencyKey,
 		onRequest:  cfg.OnRequest,
@@ -246,6 +261,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.maxBackoff <= 0 {
 		c.maxBackoff = defaultMaxBackoff
+	}
+	if c.window == 0 {
+		c.window = defaultWriteRetryWindow
 	}
 	c.maxBackoff = max(c.maxBackoff, c.minBackoff)
 	if c.log == nil {

@@ -66,6 +66,8 @@ func newTestClient(t *testing.T, baseURL string, mod func(*Config)) *Client {
 		SearchRate: -1,
 		MinBackoff: time.Millisecond,
 		MaxBackoff: 4 * time.Millisecond,
+		// Writes that may have executed retry for this long, not a minute.
+		WriteRetryWindow: 20 * time.Millisecond,
 	}
 	if mod != nil {
 		mod(&cfg)

@@ -8,6 +8,7 @@ type requestOptions struct {
 	idempotencyKey string
 	expand         []string
 	beforePage     func() error
+	info           *CallInfo
 }
 
 // WithAccount sends the call on behalf of the Connect account acct
@@ -41,6 +42,14 @@ func WithExpand(paths ...string) RequestOption {
 // is sent. A caller uses it to account for, or refuse, every call it makes.
 func WithBeforePage(f func() error) RequestOption {
 	return func(o *requestOptions) { o.beforePage = f }
+}
+
+// WithCallInfo makes the call fill in info with how it went (attempts,
+// whether an attempt may have executed, the request id), also when it
+// fails. Writers use it to tell a write that did not happen from one
+// whose outcome is unknown.
+func WithCallInfo(info *CallInfo) RequestOption {
+	return func(o *requestOptions) { o.info = info }
 }
 
 func collectOptions(opts []RequestOption) requestOptions {

@@ -44,6 +44,7 @@ type request struct {
 	account        string
 	idempotencyKey string // POST only
 	search         bool   // also governed by the search limiter
+	info           *CallInfo
 }
 
 func (c *Client) call(ctx context.Context, method, path string, params Params, opts []RequestOption) (Object, error) {
@@ -69,6 +70,10 @@ func (c *Client) newRequest(method, path string, params Params, o requestOptions
 		params:  make(Params, 0, len(params)+len(o.expand)+2),
 		account: c.account,
 		search:  strings.HasSuffix(path, "/search"),
+		info:    o.info,
+	}
+	if r.info == nil {
+		r.info = new(CallInfo)
 	}
 	r.params = append(r.params, params...)
 	for _, e := range o.expand {
@@ -88,6 +93,7 @@ func (c *Client) newRequest(method, path string, params Params, o requestOptions
 	if hasCtl(r.account) || hasCtl(r.idempotencyKey) {
 		return nil, r.errorf("Stripe-Account or Idempotency-Key contains control characters")
 	}
+	*r.info = CallInfo{IdempotencyKey: r.idempotencyKey}
 	return r, nil
 }
 
@@ -106,17 +112,29 @@ type response struct {
 }
 
 // do runs r: up to 1+maxRetries HTTP attempts, each waiting for the rate
-// limiters first, with backoff between them. A non-2xx final response is
-// returned as an *Error, unwrapped, since it carries its own context.
+// limiters first, with backoff between them; a write that may have
+// executed is retried for the write retry window instead (see
+// retryBudget). A non-2xx final response is returned as an *Error,
+// unwrapped, since it carries its own context; a write that may have
+// executed and got no definitive answer fails with *OutcomeUnknownError.
 func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 	encoded := r.params.Encode()
+	first := time.Now()
+	defer func() { r.info.Elapsed = time.Since(first) }()
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx, r.search); err != nil {
-			return nil, r.errorf("waiting for rate limiter: %w", err)
+			return nil, r.unknownOr(attempt-1, first, err, r.errorf("waiting for rate limiter: %w", err))
 		}
 		start := time.Now()
 		res := c.send(ctx, r, encoded)
 		c.requests.Add(1)
+		r.info.Attempts = attempt
+		if id := res.header.Get("Request-Id"); id != "" {
+			r.info.RequestID = id
+		}
+		if r.method != http.MethodGet && res.mayHaveExecuted() {
+			r.info.Ambiguous = true
+		}
 
 		var obj Object
 		var failure error
@@ -145,22 +163,27 @@ func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 			return obj, nil
 		}
 
-		if attempt > c.maxRetries || !res.retryable(ctx) {
+		delay, retry := c.nextRetry(ctx, r, attempt, first, res)
+		if !retry {
+			var final error
 			switch {
 			case res.err == nil:
-				return nil, failure
+				final = failure
 			case attempt == 1 || ctx.Err() != nil:
-				return nil, r.errorf("%w", res.err)
+				final = r.errorf("%w", res.err)
 			default:
-				return nil, r.errorf("after %d attempts: %w", attempt, res.err)
+				final = r.errorf("after %d attempts: %w", attempt, res.err)
 			}
+			if res.err == nil && !res.retryableStatus() {
+				return nil, final // Stripe's definitive answer
+			}
+			return nil, r.unknownOr(attempt, first, failure, final)
 		}
 
-		delay := c.backoff(attempt)
 		c.logRetry(ctx, r, attempt+1, delay, res, failure)
 		c.retries.Add(1)
 		if err := sleep(ctx, delay); err != nil {
-			return nil, r.errorf("waiting to retry after %v: %w", failure, err)
+			return nil, r.unknownOr(attempt, first, failure, r.errorf("waiting to retry after %v: %w", failure, err))
 		}
 	}
 }

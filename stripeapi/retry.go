@@ -5,10 +5,153 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
+
+// CallInfo is how a call went; see WithCallInfo.
+type CallInfo struct {
+	// Attempts is the number of HTTP attempts sent.
+	Attempts int
+	// Ambiguous reports that some attempt of a write (POST, DELETE) may
+	// have executed without a definitive answer: its request may have
+	// reached Stripe, and it got no response, a 409, a 429 or a 5xx.
+	Ambiguous bool
+	// RequestID is Stripe's Request-Id of the last response, if any.
+	RequestID string
+	// IdempotencyKey is the key every attempt of a POST carried.
+	IdempotencyKey string
+	// Elapsed is the time from the first attempt to the end of the call.
+	Elapsed time.Duration
+}
+
+// OutcomeUnknownError is the failure of a write that may have executed
+// but got no definitive answer before its retries ran out (the write
+// retry window, or the call's context): Stripe may or may not have
+// applied it. Repeating a POST with the same IdempotencyKey is safe: it
+// either replays the first execution's answer or executes once.
+type OutcomeUnknownError struct {
+	Method, Path   string
+	IdempotencyKey string
+	Attempts       int
+	Elapsed        time.Duration
+	Err            error // the last attempt's failure
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("stripe: %s %s: outcome unknown after %d %s in %v: %v",
+		e.Method, e.Path, e.Attempts, pluralAttempts(e.Attempts), e.Elapsed.Round(time.Millisecond), e.Err)
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+func pluralAttempts(n int) string {
+	if n == 1 {
+		return "attempt"
+	}
+	return "attempts"
+}
+
+// IsOutcomeUnknown reports whether err is, or wraps, an
+// *OutcomeUnknownError.
+func IsOutcomeUnknown(err error) bool {
+	var e *OutcomeUnknownError
+	return errors.As(err, &e)
+}
+
+// unknownOr returns an *OutcomeUnknownError if r is a write that may have
+// executed, and otherwise final: the call failed without reaching Stripe,
+// or Stripe's last answer settles it.
+func (r *request) unknownOr(attempts int, first time.Time, last, final error) error {
+	if r.method == http.MethodGet || !r.info.Ambiguous {
+		return final
+	}
+	return &OutcomeUnknownError{
+		Method: r.method, Path: r.path, IdempotencyKey: r.idempotencyKey,
+		Attempts: attempts, Elapsed: time.Since(first), Err: last,
+	}
+}
+
+// mayHaveExecuted reports whether an attempt may have been executed by
+// Stripe without its answer saying so. A connection that was never made
+// (or a proxy that refused the tunnel) sent nothing; any other transport
+// failure may have lost the response of an executed request. Stripe
+// documents 429 and 409 as not executed, but a proxy between stripesql and
+// Stripe can answer them for a request Stripe executed, and a 5xx is
+// indeterminate by Stripe's own account, so none of them settles it.
+func (res *response) mayHaveExecuted() bool {
+	if res.err != nil {
+		return !neverSent(res.err)
+	}
+	return res.retryableStatus()
+}
+
+// retryableStatus reports whether the status is one that a retry may
+// change: 409, 429 and 5xx.
+func (res *response) retryableStatus() bool {
+	return res.status == http.StatusConflict || res.status == http.StatusTooManyRequests || res.status >= 500
+}
+
+// neverSent reports whether a transport error happened before the
+// request could reach Stripe: dialling (or resolving) failed, or a proxy
+// refused to connect onwards.
+func neverSent(err error) bool {
+	if _, ok := errors.AsType[*ProxyError](err); ok {
+		return true
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "dial" {
+		return true
+	}
+	_, dns := errors.AsType[*net.DNSError](err)
+	return dns
+}
+
+// nextRetry decides whether attempt (which failed with res) is retried,
+// and after what delay. Reads, and writes that cannot have executed, get
+// MaxRetries retries. A write that may have executed keeps being retried
+// while the write retry window, counted from its first attempt, has room
+// for the delay: giving up early would leave its outcome unknown. A
+// Retry-After header lengthens the delay.
+func (c *Client) nextRetry(ctx context.Context, r *request, attempt int, first time.Time, res response) (time.Duration, bool) {
+	if !res.retryable(ctx) {
+		return 0, false
+	}
+	delay := c.backoff(attempt)
+	if ra, ok := retryAfter(res.header, time.Now()); ok {
+		delay = max(delay, ra)
+	}
+	if r.info.Ambiguous && c.window > 0 {
+		return delay, time.Since(first)+delay <= c.window
+	}
+	if attempt > c.maxRetries {
+		return 0, false
+	}
+	if ra, ok := retryAfter(res.header, time.Now()); ok && ra > c.maxBackoff {
+		// A read told to wait longer than any backoff: give the answer
+		// back rather than hold the query.
+		return 0, false
+	}
+	return delay, true
+}
+
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
 
 // retryable reports whether another attempt could succeed where res failed.
 //
