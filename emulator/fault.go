@@ -24,7 +24,25 @@ const (
 	// (including the idempotency record), then closes the connection
 	// without responding: the client cannot tell whether it happened.
 	FaultDropAfterCommit
+	// FaultCommitThenRateLimit executes the first matching request and
+	// commits it, then answers 429 rate_limit in place of its answer, as
+	// a proxy or a limiter between client and Stripe may; the following
+	// matching requests (up to Times in all) answer 429 without executing.
+	// With a long Times, a client sees only 429s for a write that happened.
+	FaultCommitThenRateLimit
+	// FaultCommitThenServerError is FaultCommitThenRateLimit with 500
+	// api_error answers.
+	FaultCommitThenServerError
+
+	// The kinds FaultCommitThen* fire as on their first request.
+	faultCommitAnswerRateLimit
+	faultCommitAnswerServerError
 )
+
+// Forever, as a Fault's Times, makes it fire on every matching request
+// until ClearFaults: with FaultDropAfterCommit, every attempt of a write
+// commits (or replays) and loses its answer.
+const Forever = 1 << 30
 
 // A Fault makes matching requests fail. Method "" matches any method; Path
 // is an exact path or, ending in '*', a prefix. The first After matching
@@ -50,6 +68,30 @@ func (e *Emulator) InjectFault(f Fault) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.faults = append(e.faults, &faultState{Fault: f})
+}
+
+// ClearFaults disarms every pending fault.
+func (e *Emulator) ClearFaults() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = nil
+}
+
+// afterCommit replaces the answer of a request that was executed and
+// committed under a FaultCommitThen* fault with that fault's error. The
+// request's effects and its idempotency record stay: a retry with the
+// same key replays the real answer.
+func afterCommit(k FaultKind, status int, body []byte) (int, []byte) {
+	var err *apiError
+	switch k {
+	case faultCommitAnswerRateLimit:
+		err = faultError(FaultRateLimit)
+	case faultCommitAnswerServerError:
+		err = faultError(FaultServerError)
+	default:
+		return status, body
+	}
+	return err.status, encode(err.body())
 }
 
 func (f *Fault) matches(method, path string) bool {
@@ -78,6 +120,16 @@ func (e *Emulator) takeFault(method, path string) FaultKind {
 		}
 		f.fired++
 		kind = f.Kind
+		switch {
+		case kind == FaultCommitThenRateLimit && f.fired == 1:
+			kind = faultCommitAnswerRateLimit
+		case kind == FaultCommitThenRateLimit:
+			kind = FaultRateLimit
+		case kind == FaultCommitThenServerError && f.fired == 1:
+			kind = faultCommitAnswerServerError
+		case kind == FaultCommitThenServerError:
+			kind = FaultServerError
+		}
 	}
 	live := e.faults[:0]
 	for _, f := range e.faults {
@@ -110,9 +162,9 @@ func faultError(k FaultKind) *apiError {
 // faultHeaders are the headers Stripe sends with such errors.
 func faultHeaders(k FaultKind, h http.Header) {
 	switch k {
-	case FaultRateLimit:
+	case FaultRateLimit, faultCommitAnswerRateLimit:
 		h.Set("Stripe-Rate-Limited-Reason", "global-rate")
-	case FaultLockTimeout, FaultServerError:
+	case FaultLockTimeout, FaultServerError, faultCommitAnswerServerError:
 		h.Set("Stripe-Should-Retry", "true")
 	}
 }

@@ -154,3 +154,51 @@ func TestFaultMatching(t *testing.T) {
 		t.Errorf("%d requests after reset", n)
 	}
 }
+
+// The FaultCommitThen* kinds execute and commit the first request, answer
+// it with the error, and answer the next ones with the error without
+// executing them; once the fault is cleared, a retry with the same key
+// replays the committed answer.
+func TestFaultCommitThenError(t *testing.T) {
+	for _, tc := range []struct {
+		kind   FaultKind
+		status int
+	}{{FaultCommitThenRateLimit, 429}, {FaultCommitThenServerError, 500}} {
+		e := New()
+		_, do := faultServer(t, e)
+		e.InjectFault(Fault{Method: "POST", Path: "/v1/customers", Kind: tc.kind, Times: Forever})
+		for i := range 3 {
+			status, body, _, err := do("POST", "/v1/customers", vals("name", "x"), "Idempotency-Key", "k")
+			if err != nil || status != tc.status || body["error"] == nil {
+				t.Errorf("kind %d, attempt %d: %d %v %v", tc.kind, i+1, status, body, err)
+			}
+		}
+		if n := e.Count("customer"); n != 1 {
+			t.Errorf("kind %d: %d customers, want 1 (the first attempt, committed)", tc.kind, n)
+		}
+		e.ClearFaults()
+		status, body, h, err := do("POST", "/v1/customers", vals("name", "x"), "Idempotency-Key", "k")
+		if err != nil || status != 200 || h.Get("Idempotent-Replayed") != "true" || body["id"] != e.IDs("customer")[0] {
+			t.Errorf("kind %d: retry after clearing: %d %v replayed=%q %v", tc.kind, status, body["id"], h.Get("Idempotent-Replayed"), err)
+		}
+		if got := statuses(e); !slices.Equal(got, []int{tc.status, tc.status, tc.status, 200}) {
+			t.Errorf("kind %d: logged statuses %v", tc.kind, got)
+		}
+	}
+}
+
+// FaultDropAfterCommit with Times Forever loses every answer: the first
+// attempt creates, the others replay, and the client hears nothing.
+func TestFaultDropAfterCommitForever(t *testing.T) {
+	e := New()
+	_, do := faultServer(t, e)
+	e.InjectFault(Fault{Method: "POST", Path: "/v1/customers", Kind: FaultDropAfterCommit, Times: Forever})
+	for range 4 {
+		if _, _, _, err := do("POST", "/v1/customers", vals("name", "x"), "Idempotency-Key", "k"); err == nil {
+			t.Fatal("an answer got through")
+		}
+	}
+	if n := e.Count("customer"); n != 1 {
+		t.Errorf("%d customers, want 1", n)
+	}
+}

@@ -96,6 +96,7 @@ func (e *Emulator) answer(r *http.Request, entry Request, form url.Values, formE
 		return a // logged with status 0: nothing was done
 	}
 	a.status, a.body, a.replayed = e.respond(r, a.fault, form, formErr, entry)
+	a.status, a.body = afterCommit(a.fault, a.status, a.body)
 	if a.fault != FaultDropAfterCommit {
 		e.log[idx].Status = a.status
 	}
