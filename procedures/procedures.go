@@ -392,7 +392,7 @@ func (a action) run(ctx *sql.Context, db *tables.Database, params []param, args 
 			return nil, err
 		}
 	}
-	obj, err := db.Action(ctx, a.method, path, form)
+	obj, err := db.Action(ctx, a.name, a.method, path, form)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ type Database struct {
 	ledger  *callLedger
 	wstate  *writeState
 	tables  map[*catalog.Table]*Table
+	// writesTable is StripeWrites, the record of writes (write_log.go).
+	writesTable *writesTable
 }
 
 var _ sql.Database = (*Database)(nil)
@@ -55,12 +57,13 @@ func NewDatabase(cfg Config) *Database {
 		logger:  cfg.Logger,
 		cache:   newQueryCache(),
 		ledger:  newCallLedger(),
-		wstate:  &writeState{inserted: newInsertedIDs()},
+		wstate:  &writeState{inserted: newInsertedIDs(), log: newWriteLog()},
 		tables:  make(map[*catalog.Table]*Table),
 	}
 	for _, def := range cfg.Catalog.Tables() {
 		d.tables[def] = newTable(d, def)
 	}
+	d.writesTable = newWritesTable(d)
 	return d
 }
 
@@ -74,6 +77,9 @@ func (d *Database) Catalog() *catalog.Catalog { return d.catalog }
 // GetTableInsensitive implements sql.Database. Aliases (Customer for
 // Customers) resolve to the same table.
 func (d *Database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, bool, error) {
+	if isWritesTable(name) {
+		return d.writesTable, true, nil
+	}
 	def, ok := d.catalog.Lookup(name)
 	if !ok {
 		return nil, false, nil
@@ -84,10 +90,11 @@ func (d *Database) GetTableInsensitive(_ *sql.Context, name string) (sql.Table, 
 // GetTableNames implements sql.Database. Aliases are not listed, so
 // SHOW TABLES names each table once.
 func (d *Database) GetTableNames(*sql.Context) ([]string, error) {
-	names := make([]string, 0, len(d.tables))
+	names := make([]string, 0, len(d.tables)+1)
 	for _, def := range d.catalog.Tables() {
 		names = append(names, def.Name)
 	}
+	names = append(names, WritesTable)
 	sort.Strings(names)
 	return names, nil
 }

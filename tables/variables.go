@@ -24,6 +24,12 @@ const (
 	// account for the session (Stripe-Account header); empty means the
 	// server's --account.
 	AccountVariable = "stripe_account"
+	// IdempotencyKeyVariable: SET stripe_idempotency_key = 'order-8812'
+	// makes the next write statement derive its idempotency keys from
+	// it (order-8812:1, order-8812:2, … by row; order-8812:<id> for
+	// UPDATE), so running the same statement again with the same key,
+	// from any connection, applies nothing twice. The statement clears it.
+	IdempotencyKeyVariable = "stripe_idempotency_key"
 )
 
 var registerReadVariablesOnce sync.Once
@@ -38,6 +44,10 @@ func registerReadVariables() {
 			&sql.MysqlSystemVariable{
 				Name: AccountVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
 				Type: types.NewSystemStringType(AccountVariable), Default: "",
+			},
+			&sql.MysqlSystemVariable{
+				Name: IdempotencyKeyVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Session), Dynamic: true,
+				Type: types.NewSystemStringType(IdempotencyKeyVariable), Default: "",
 			},
 			&sql.MysqlSystemVariable{
 				Name: SearchVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,

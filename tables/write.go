@@ -57,6 +57,7 @@ type writeState struct {
 	allowLive  bool
 	procedures []sql.StoredProcedureDetails
 	inserted   *insertedIDs
+	log        *writeLog
 }
 
 func (d *Database) writes() *writeState { return d.wstate }

@@ -3,6 +3,9 @@ package tables
 import (
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -14,26 +17,81 @@ import (
 // own column layout.
 
 // Action makes one Stripe action call (method POST or DELETE on path) for
-// a stored procedure. The live-mode guard applies as for any write, and a
-// Stripe failure is returned as StripeError's MySQL error.
-func (d *Database) Action(ctx *sql.Context, method, path string, params stripeapi.Params) (stripeapi.Object, error) {
+// the stored procedure named procedure. The live-mode guard applies as for
+// any write; the call carries an idempotency key derived from the
+// session's stripe_idempotency_key (or a random one), is recorded in
+// StripeWrites, and fails with StripeError's MySQL error when Stripe
+// refuses it, or with ErrWriteOutcomeUnknown when its outcome is unknown.
+// A cancel, void or delete whose answer was lost, or whose retry Stripe
+// answers "already canceled", is verified with a retrieve.
+func (d *Database) Action(ctx *sql.Context, procedure, method, path string, params stripeapi.Params) (stripeapi.Object, error) {
 	if err := d.checkWritable(); err != nil {
 		return nil, err
 	}
-	var obj stripeapi.Object
-	var err error
-	switch method {
-	case http.MethodPost:
-		obj, err = d.client.Post(ctx, path, params, accountOption(ctx))
-	case http.MethodDelete:
-		obj, err = d.client.Delete(ctx, path, params, accountOption(ctx))
-	default:
+	if method != http.MethodPost && method != http.MethodDelete {
 		return nil, fmt.Errorf("action %s %s: unsupported method", method, path)
 	}
+	st, err := d.beginStatement(ctx, "CALL", procedure)
 	if err != nil {
-		return nil, StripeError(err)
+		return nil, err
 	}
-	return obj, nil
+	call := &writeCall{row: 1, method: method, path: path, params: params, verify: actionVerification(method, path)}
+	if method == http.MethodPost {
+		call.key = st.key("1")
+	}
+	res := d.write(ctx, st, call)
+	switch res.outcome {
+	case outcomeApplied:
+		if res.obj == nil {
+			// Verified after a lost answer: the object as it is now.
+			obj, err := d.client.Get(ctx, call.verify.path, nil, accountOption(ctx))
+			if err != nil {
+				return stripeapi.Object{"id": res.id}, nil
+			}
+			return obj, nil
+		}
+		return res.obj, nil
+	case outcomeUnknown:
+		return nil, mysql.NewSQLError(ErrWriteOutcomeUnknown, StateWriteOutcomeUnknown,
+			"outcome unknown: CALL %s%s: %v. %s", procedure, keyNote(call.key), res.err, st.retryAdvice())
+	case outcomeNotSent:
+		return nil, mysql.NewSQLError(1644, "45000", "CALL %s not sent: %v", procedure, res.err)
+	}
+	return nil, StripeError(res.err)
+}
+
+func keyNote(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " (key " + key + ")"
+}
+
+// actionVerifications are the actions whose effect shows in the status
+// of the object they act on, by the path's last segment.
+var actionVerifications = map[string]string{
+	"cancel":             "canceled",
+	"void":               "void",
+	"mark_uncollectible": "uncollectible",
+}
+
+// actionVerification is how to confirm an action took effect, or nil:
+// a DELETE (of a subscription: a cancel) by a retrieve of the same path,
+// a POST …/{id}/cancel (void, mark_uncollectible) by the object's status.
+func actionVerification(method, path string) *verification {
+	if method == http.MethodDelete {
+		v := &verification{path: path}
+		if strings.HasPrefix(path, "/v1/subscriptions/") {
+			v.status = "canceled"
+		}
+		return v
+	}
+	i := strings.LastIndex(path, "/")
+	status, ok := actionVerifications[path[i+1:]]
+	if !ok || i <= len("/v1/") {
+		return nil
+	}
+	return &verification{path: path[:i], status: status}
 }
 
 // ResultColumns returns the columns of a table (by name or alias) for a

@@ -95,34 +95,65 @@ func (e *editor) Delete(ctx *sql.Context, row sql.Row) error {
 		return err
 	}
 	e.rows++
-	e.pending = append(e.pending, request{method: "DELETE", path: path, id: rowID(def, row), row: e.rows})
+	req := request{method: "DELETE", path: path, id: rowID(def, row), row: e.rows}
+	if def.RetrievePath != "" {
+		req.retrieve, _ = e.t.fillPath(def.RetrievePath, row) // "" if it cannot be filled: no verification
+	}
+	e.pending = append(e.pending, req)
 	return nil
 }
 
 // StatementComplete sends the buffered requests in order and stops at the
-// first failure.
+// first one that is not applied. A delete whose earlier attempt may have
+// executed and that Stripe then answers 404 (or, for a subscription,
+// "already canceled") is verified with a retrieve, and counts as applied
+// when the object is gone: the statement carries on.
 func (e *editor) StatementComplete(ctx *sql.Context) error {
 	pending := e.pending
 	e.pending = nil
-	var done []string
-	account := accountOption(ctx)
+	if len(pending) == 0 {
+		return nil
+	}
+	st, err := e.t.db.beginStatement(ctx, e.verb, e.t.def.Name)
+	if err != nil {
+		return err
+	}
+	past := "updated"
+	if e.verb == "DELETE" {
+		past = "deleted"
+	}
+	total := pending[len(pending)-1].row
+	var results []writeResult
 	for _, req := range pending {
-		var err error
+		call := &writeCall{row: req.row, method: req.method, path: req.path, params: req.params, id: req.id}
 		if req.method == "DELETE" {
-			_, err = e.t.db.client.Delete(ctx, req.path, nil, account)
+			call.verify = e.t.deleteVerification(req)
 		} else {
-			_, err = e.t.db.client.Post(ctx, req.path, req.params, account)
+			// By object id, not row number: running the UPDATE again finds
+			// the rows it already changed no more, so numbers would shift.
+			call.key = st.key(req.id)
 		}
-		if err != nil {
-			past := "updated"
-			if e.verb == "DELETE" {
-				past = "deleted"
-			}
-			return partialFailure(past, done, req.row, req.id, err)
+		res := e.t.db.write(ctx, st, call)
+		results = append(results, res)
+		if res.outcome != outcomeApplied {
+			return st.report(past, results, total)
 		}
-		done = append(done, req.id)
 	}
 	return nil
+}
+
+// deleteVerification is how to confirm a delete of the table took
+// effect: the object's retrieve answers 404 or deleted, or, for a
+// subscription (whose DELETE cancels it), status canceled.
+func (t *Table) deleteVerification(req request) *verification {
+	if req.retrieve == "" {
+		return nil
+	}
+	v := &verification{path: req.retrieve}
+	if t.def.Object == "subscription" {
+		v.status = "canceled"
+	}
+	return v
 }
 
 func (e *editor) DiscardChanges(*sql.Context, error) error {

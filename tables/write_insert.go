@@ -2,6 +2,7 @@ package tables
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -25,6 +26,8 @@ type request struct {
 	params stripeapi.Params
 	id     string // the object's id, when known (UPDATE, DELETE)
 	row    int    // the row's position in the statement, from 1
+	// retrieve is the object's retrieve path (DELETE), to verify it gone.
+	retrieve string
 }
 
 // inserter checks each row as the engine hands it over and sends the
@@ -43,6 +46,39 @@ type inserter struct {
 	checked   bool // the statement was inspected
 	rows      int  // rows seen in this statement
 	written   []string
+	stmt      *writeStatement // from the first row sent on
+	results   []writeResult   // of the rows sent, in order
+}
+
+// statement returns the statement's write context, made at its first
+// write (which takes the session's stripe_idempotency_key).
+func (ins *inserter) statement(ctx *sql.Context) (*writeStatement, error) {
+	if ins.stmt == nil {
+		st, err := ins.t.db.beginStatement(ctx, "INSERT", ins.t.def.Name)
+		if err != nil {
+			return nil, err
+		}
+		ins.stmt = st
+	}
+	return ins.stmt, nil
+}
+
+// send creates one row, and returns the statement's report if it did
+// not apply. total is the number of rows of the statement known so far.
+func (ins *inserter) send(ctx *sql.Context, req request, total int) (stripeapi.Object, error) {
+	st, err := ins.statement(ctx)
+	if err != nil {
+		return nil, err
+	}
+	call := &writeCall{row: req.row, method: req.method, path: req.path, params: req.params, key: st.key(strconv.Itoa(req.row))}
+	res := ins.t.db.write(ctx, st, call)
+	ins.results = append(ins.results, res)
+	if res.outcome != outcomeApplied {
+		ins.record(ctx)
+		return nil, st.report("written", ins.results, total)
+	}
+	ins.written = append(ins.written, res.id)
+	return res.obj, nil
 }
 
 // StatementBegin implements sql.EditOpenerCloser. The engine makes an
@@ -76,12 +112,10 @@ func (ins *inserter) Insert(ctx *sql.Context, row sql.Row) error {
 		ins.pending = append(ins.pending, req)
 		return nil
 	}
-	obj, err := ins.t.db.client.Post(ctx, req.path, req.params, accountOption(ctx))
+	obj, err := ins.send(ctx, req, ins.rows)
 	if err != nil {
-		ins.record(ctx)
-		return partialFailure("written", ins.written, ins.rows, "", err)
+		return err
 	}
-	ins.written = append(ins.written, obj.ID())
 	ins.record(ctx)
 	// Fill the row in place: the engine evaluates RETURNING on this slice.
 	created, err := rowOf(ins.t.def, obj)
@@ -105,14 +139,14 @@ func (ins *inserter) StatementComplete(ctx *sql.Context) error {
 	if ins.immediate {
 		return nil
 	}
-	account := accountOption(ctx)
+	total := 0
+	if len(pending) > 0 {
+		total = pending[len(pending)-1].row
+	}
 	for _, req := range pending {
-		obj, err := ins.t.db.client.Post(ctx, req.path, req.params, account)
-		if err != nil {
-			ins.record(ctx)
-			return partialFailure("written", ins.written, req.row, "", err)
+		if _, err := ins.send(ctx, req, total); err != nil {
+			return err
 		}
-		ins.written = append(ins.written, obj.ID())
 	}
 	ins.record(ctx)
 	return nil
