@@ -19,8 +19,9 @@ func TestShowTablesAndDescribe(t *testing.T) {
 		names = append(names, r[0].String)
 	}
 	// The thirteen tables of the foundation, and TestClocks, which the
-	// reads of the tables that hide test-clock objects go through.
-	want := "Accounts Cards Charges Customers InvoiceItems Invoices PaymentIntents PaymentMethods Prices Products Quotes Refunds Subscriptions TestClocks"
+	// reads of the tables that hide test-clock objects go through, and
+	// StripeWrites, the record of writes.
+	want := "Accounts Cards Charges Customers InvoiceItems Invoices PaymentIntents PaymentMethods Prices Products Quotes Refunds StripeWrites Subscriptions TestClocks"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("SHOW TABLES = %s\nwant %s", got, want)
 	}

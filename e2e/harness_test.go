@@ -60,6 +60,9 @@ type startConfig struct {
 	allowLiveWrites bool
 	quiet           bool // discard logs (long runs would buffer megabytes)
 	conns           int  // most open MySQL connections of env.db
+	// writeWindow is the client's WriteRetryWindow: short, so that a
+	// write under a lasting fault ends as unknown without a minute's wait.
+	writeWindow time.Duration
 }
 
 // An option changes how startOn starts stripesql.
@@ -77,13 +80,17 @@ func withQuietLogs() option { return func(c *startConfig) { c.quiet = true } }
 // withConns lets env.db open n connections (2 by default).
 func withConns(n int) option { return func(c *startConfig) { c.conns = n } }
 
+// withWriteRetryWindow sets how long writes that may have executed are
+// retried (100ms by default in tests).
+func withWriteRetryWindow(d time.Duration) option { return func(c *startConfig) { c.writeWindow = d } }
+
 // withAllowLiveWrites allows writes with a live key (--allow-live-writes).
 func withAllowLiveWrites() option { return func(c *startConfig) { c.allowLiveWrites = true } }
 
 // startOn serves the catalog's tables over the given Stripe handler.
 func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog, opts ...option) *env {
 	t.Helper()
-	cfg := startConfig{apiKey: "sk_test_e2e", conns: 2}
+	cfg := startConfig{apiKey: "sk_test_e2e", conns: 2, writeWindow: 100 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -102,6 +109,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	client, err := stripeapi.New(stripeapi.Config{
 		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: 10000, Burst: 100,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
+		WriteRetryWindow: cfg.writeWindow,
 	})
 	if err != nil {
 		t.Fatal(err)
