@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -35,6 +36,10 @@ type serveConfig struct {
 	allowLiveWrites bool
 	// maxCalls is the default of SET stripe_max_calls: 0 means no cap.
 	maxCalls int64
+
+	// Writes.
+	writeLog         string        // the durable record of writes; "" for none
+	writeRetryWindow time.Duration // 0: the usual retries only
 
 	// Stripe.
 	apiKey     string
@@ -140,6 +145,9 @@ var settings = []setting{
 	{name: "burst", env: "STRIPESQL_BURST", group: "Throttling"},
 	{name: "max-concurrency", env: "STRIPESQL_MAX_CONCURRENCY", group: "Throttling"},
 	{name: "max-calls", env: "STRIPESQL_MAX_CALLS", group: "Throttling"},
+
+	{name: "write-log", env: "STRIPESQL_WRITE_LOG", group: "Writes"},
+	{name: "write-retry-window", env: "STRIPESQL_WRITE_RETRY_WINDOW", group: "Writes"},
 }
 
 // secretFiles pairs each secret with the setting naming a file to read it
@@ -186,6 +194,9 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.burst, "burst", 5, "`requests` that may go out back to back before the rates apply")
 	fs.IntVar(&c.maxConcurrency, "max-concurrency", 0, "most Stripe `requests` in flight at once; 0 means no bound")
 	fs.Int64Var(&c.maxCalls, "max-calls", 0, "default per-query budget of Stripe `calls` (SET stripe_max_calls overrides it per session); 0 means no cap")
+
+	fs.StringVar(&c.writeLog, "write-log", "", "append every Stripe write to `file` (JSON lines, synced before each request and after its answer), shown after a restart in StripeWrites; empty keeps the record in memory only")
+	fs.DurationVar(&c.writeRetryWindow, "write-retry-window", time.Minute, "how long a write that may have executed is retried (same idempotency key) before its outcome is reported unknown; 0 means the usual 5 attempts")
 	return fs
 }
 

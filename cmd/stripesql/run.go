@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,6 +85,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Burst:          cfg.burst,
 		MaxConcurrency: cfg.maxConcurrency,
 		Logger:         log,
+		// Zero asks for the client's default; the flag's 0 means none.
+		WriteRetryWindow: cmp.Or(cfg.writeRetryWindow, -1),
 	}
 	connect := slog.String("connect", connectCommand(ln.Addr(), cfg))
 	if demo {
@@ -135,6 +138,13 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	})
 
 	db.EnableWrites(tables.WriteOptions{AllowLiveWrites: cfg.allowLiveWrites})
+	if cfg.writeLog != "" {
+		if err := db.OpenWriteLog(cfg.writeLog); err != nil {
+			return err
+		}
+		defer db.CloseWriteLog()
+		log.Info("recording writes", "write_log", cfg.writeLog)
+	}
 	procs, err := procedures.All(db)
 	if err != nil {
 		return fmt.Errorf("stored procedures: %w", err)
