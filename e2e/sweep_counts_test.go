@@ -19,7 +19,12 @@ func TestSweepServesEveryTableAndProcedure(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := startOn(t, nil, mock, catalog.All())
-	tables := e.query(t, "SHOW TABLES")
+	var tables [][]sqlNull
+	for _, r := range e.query(t, "SHOW TABLES") {
+		if r[0].String != "StripeWrites" { // stripesql's record of writes, not a Stripe table
+			tables = append(tables, r)
+		}
+	}
 	procs := map[string]bool{}
 	for _, r := range e.query(t, "SHOW PROCEDURE STATUS WHERE Db = 'stripe'") {
 		// The engine lists names in lower case, as it stores them.

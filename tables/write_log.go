@@ -119,10 +119,18 @@ func (l *writeLog) load(path string) error {
 		if json.Unmarshal(sc.Bytes(), &r) != nil || r.Seq <= 0 {
 			continue
 		}
-		if prev := l.bySeq[r.Seq]; prev != nil {
-			// An outcome line: it completes the write.
-			prev.Outcome, prev.ObjectID, prev.RequestID = r.Outcome, r.ObjectID, r.RequestID
+		if r.Method == "" {
+			// An outcome line: it completes its write, unless that one
+			// is older than the records kept.
+			prev := l.bySeq[r.Seq]
+			if prev == nil {
+				continue
+			}
+			prev.Outcome, prev.RequestID = r.Outcome, r.RequestID
 			prev.Attempts, prev.Error, prev.Done = r.Attempts, r.Error, r.Done
+			if r.ObjectID != "" {
+				prev.ObjectID = r.ObjectID
+			}
 			continue
 		}
 		l.add(&r)
@@ -175,21 +183,20 @@ func (l *writeLog) begin(st *writeStatement, c *writeCall) (int64, error) {
 func (l *writeLog) finish(seq int64, res writeResult) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r := l.bySeq[seq]
-	if r == nil {
-		return // dropped from memory by newer writes already
-	}
-	r.Outcome, r.RequestID, r.Attempts, r.Done = res.outcome, res.requestID, res.attempts, l.now().UTC()
-	if res.id != "" {
-		r.ObjectID = res.id
-	}
+	done := &writeRecord{Seq: seq, Outcome: res.outcome, ObjectID: res.id, RequestID: res.requestID,
+		Attempts: res.attempts, Done: l.now().UTC()}
 	if res.err != nil {
-		r.Error = maskDigits(res.err.Error())
+		done.Error = maskDigits(res.err.Error())
+	}
+	if r := l.bySeq[seq]; r != nil { // else dropped from memory by newer writes
+		r.Outcome, r.RequestID, r.Attempts, r.Error, r.Done = done.Outcome, done.RequestID, done.Attempts, done.Error, done.Done
+		if done.ObjectID != "" {
+			r.ObjectID = done.ObjectID
+		}
 	}
 	// A failed outcome line leaves the write pending in the file, which
 	// reads back as unknown: the cautious answer.
-	_ = l.append(&writeRecord{Seq: r.Seq, Outcome: r.Outcome, ObjectID: r.ObjectID,
-		RequestID: r.RequestID, Attempts: r.Attempts, Error: r.Error, Done: r.Done})
+	_ = l.append(done)
 }
 
 // append writes one line to the log file and syncs it. It must be called
