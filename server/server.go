@@ -103,6 +103,7 @@ func New(cfg Config) (_ *Server, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
+	useUnbufferedRows()
 	if err := setGlobalVariables(); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
