@@ -148,8 +148,8 @@ func (e *Emulator) IDs(objectName string) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var ids []string
-	for _, r := range e.st.live(objectName) {
-		ids = append(ids, str(r.obj, "id"))
+	for _, r := range e.st.listed(objectName) {
+		ids = append(ids, r.id)
 	}
 	return ids
 }

@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -223,18 +221,4 @@ func (e *Emulator) dispatch(tx *tx, r *http.Request, form url.Values) (any, *api
 		return nil, err
 	}
 	return tx.expandResponse(out, paths), nil
-}
-
-// encode renders a response body as Stripe does: indented JSON, with no
-// HTML escaping.
-func encode(v any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		// Objects are built from JSON-compatible values only.
-		panic("emulator: cannot encode response: " + err.Error())
-	}
-	return b.Bytes()
 }
