@@ -255,8 +255,8 @@ func TestOutcomeDelete(t *testing.T) {
 	}
 }
 
-// CALL under the same faults: CancelSubscription (a DELETE) is verified
-// canceled and succeeds; FinalizeInvoice, which Stripe applied, is
+// CALL under the same faults: CancelSubscription (a DELETE) and
+// CancelPaymentIntent are verified canceled and succeed; FinalizeInvoice, which Stripe applied, is
 // reported unknown with its key, and repeating it with that key replays
 // Stripe's answer instead of failing on an invoice already finalized.
 func TestOutcomeCall(t *testing.T) {
@@ -264,7 +264,8 @@ func TestOutcomeCall(t *testing.T) {
 	c := e.conn(t)
 	active, _ := c.query("SELECT Id FROM Subscriptions WHERE Status = 'active' LIMIT 3")
 	drafts, _ := c.query("SELECT Id FROM Invoices WHERE Status = 'draft' AND AutoAdvance = false LIMIT 3")
-	if len(active) < len(outcomeFaults) || len(drafts) < len(outcomeFaults) {
+	intents, _ := c.query("SELECT Id FROM PaymentIntents WHERE Status = 'requires_payment_method' LIMIT 3")
+	if len(active) < len(outcomeFaults) || len(drafts) < len(outcomeFaults) || len(intents) < len(outcomeFaults) {
 		t.Fatalf("the demo data has %d active subscriptions and %d draft invoices, want %d", len(active), len(drafts), len(outcomeFaults))
 	}
 	for fi, f := range outcomeFaults {
@@ -277,6 +278,16 @@ func TestOutcomeCall(t *testing.T) {
 			wantRow(t, "CancelSubscription", row, map[string]string{"Success": "true", "Status": "canceled"})
 			if got := e.emu.Get("subscription", sub)["status"]; got != "canceled" {
 				t.Errorf("subscription status %v", got)
+			}
+
+			// A POST action whose effect shows in the object's status.
+			pi := intents[fi]["Id"]
+			e.emu.InjectFault(emulator.Fault{Method: "POST", Path: "/v1/payment_intents/" + pi + "/cancel", Kind: f.kind, Times: emulator.Forever})
+			_, row, reqs := c.call("CALL CancelPaymentIntent('" + pi + "')")
+			e.emu.ClearFaults()
+			wantRow(t, "CancelPaymentIntent", row, map[string]string{"Success": "true", "Id": pi, "Status": "canceled"})
+			if !slices.Contains(reqs, "GET /v1/payment_intents/"+pi) {
+				t.Errorf("no retrieve verified the cancel: %v", reqs)
 			}
 
 			inv := drafts[fi]["Id"]
@@ -292,7 +303,7 @@ func TestOutcomeCall(t *testing.T) {
 			}
 			wantLines(t, "StripeWrites", c.writesOf(base), []string{"1 unknown NULL"})
 			c.exec("SET stripe_idempotency_key = '" + base + "'")
-			_, row, reqs := c.call("CALL FinalizeInvoice('" + inv + "')")
+			_, row, reqs = c.call("CALL FinalizeInvoice('" + inv + "')")
 			wantRow(t, "FinalizeInvoice retried", row, map[string]string{"Success": "true", "Id": inv, "Status": "open"})
 			wantLines(t, "retry", reqs, []string{"POST /v1/invoices/" + inv + "/finalize"})
 			wantLines(t, "StripeWrites", c.writesOf(base), []string{"1 unknown NULL", "1 applied " + inv})
@@ -383,4 +394,42 @@ func TestClientRetryAfterLostConnection(t *testing.T) {
 		}
 	}
 	t.Logf("first run applied %d rows before the connection was lost; the second named the same ids", len(firstIDs))
+}
+
+// KILL QUERY ends a write being retried within a long window: the
+// statement reports the write as unknown, with its key, and the retry
+// with that key applies it once.
+func TestKillQueryEndsWriteRetries(t *testing.T) {
+	e := newEnv(t, withWriteRetryWindow(time.Hour), withConns(4))
+	victim := e.conn(t)
+	connID := victim.value("SELECT CONNECTION_ID()")
+	e.emu.InjectFault(emulator.Fault{Method: "POST", Path: "/v1/customers", Kind: emulator.FaultCommitThenServerError, Times: emulator.Forever})
+	done := make(chan error, 1)
+	go func() {
+		_, err := victim.c.ExecContext(context.Background(), "INSERT INTO Customers (Name) VALUES ('killed-query')")
+		done <- err
+	}()
+	for len(e.emu.Requests()) < 3 {
+		select {
+		case err := <-done:
+			t.Fatalf("the INSERT ended before KILL QUERY: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	killer := e.conn(t)
+	killer.exec("KILL QUERY " + connID)
+	err := <-done
+	e.emu.ClearFaults()
+	base, msg := wantUnknown(t, err)
+	if !strings.Contains(msg, "row 1 unknown (key "+base+":1)") {
+		t.Errorf("message: %s", msg)
+	}
+	if n := len(customersNamed(e.emu, "killed-query")["killed-query"]); n != 1 {
+		t.Fatalf("%d customers, want 1 (the first attempt committed)", n)
+	}
+	victim.exec("SET stripe_idempotency_key = '" + base + "'")
+	victim.exec("INSERT INTO Customers (Name) VALUES ('killed-query')")
+	if n := len(customersNamed(e.emu, "killed-query")["killed-query"]); n != 1 {
+		t.Errorf("%d customers after the retry with the key, want 1", n)
+	}
 }
