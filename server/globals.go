@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // ServerVersion is the version stripesql reports in the handshake banner,
@@ -26,14 +27,27 @@ const noFileAccess = "/dev/null/stripesql-file-access-disabled"
 
 // setGlobalVariables sets the system variables stripesql changes from
 // GMS's defaults: @@version and @@version_comment ("8.0.31" and "Dolt"
-// there) and @@secure_file_priv.
+// there) and @@secure_file_priv, and adds @@have_ssl (YES with TLS,
+// DISABLED without), which clients and tools read to tell whether the
+// server offers TLS.
 //
 // GMS keeps system variables in a process-wide registry
 // (sql.SystemVariables) and copies it into each new session, so this is the
 // one place stripesql writes to GMS's global state. The values are
 // constants, so servers created concurrently in one process agree on them.
-func setGlobalVariables() error {
+func setGlobalVariables(tls bool) error {
+	haveSSL := "DISABLED"
+	if tls {
+		haveSSL = "YES"
+	}
+	if _, _, ok := sql.SystemVariables.GetGlobal("have_ssl"); !ok {
+		sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{&sql.MysqlSystemVariable{
+			Name: "have_ssl", Scope: sql.GetMysqlScope(sql.SystemVariableScope_Global),
+			Type: types.NewSystemStringType("have_ssl"), Default: haveSSL,
+		}})
+	}
 	err := sql.SystemVariables.AssignValues(map[string]any{
+		"have_ssl":         haveSSL,
 		"version":          ServerVersion,
 		"version_comment":  VersionComment,
 		"secure_file_priv": noFileAccess,

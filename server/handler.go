@@ -158,6 +158,7 @@ func (h *handler) logError(c *mysql.Conn, query string, err error) {
 	if len(query) > maxLoggedQuery {
 		query = strings.ToValidUTF8(query[:maxLoggedQuery], "") + "…"
 	}
+	query = RedactPasswords(query)
 	h.log.Debug("query failed", "conn", c.ConnectionID, "user", c.User, "query", query, "err", err)
 }
 

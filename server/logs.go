@@ -50,10 +50,18 @@ func (h logrusHook) Fire(e *logrus.Entry) error {
 	if !h.log.Enabled(ctx, level) {
 		return nil
 	}
+	// GMS logs statements (at Debug, and with their errors): mask the
+	// passwords of CREATE USER and the like.
 	attrs := make([]slog.Attr, 0, len(e.Data))
 	for _, k := range slices.Sorted(maps.Keys(e.Data)) {
-		attrs = append(attrs, slog.Any(k, e.Data[k]))
+		v := e.Data[k]
+		if s, ok := v.(string); ok {
+			v = RedactPasswords(s)
+		} else if err, ok := v.(error); ok {
+			v = RedactPasswords(err.Error())
+		}
+		attrs = append(attrs, slog.Any(k, v))
 	}
-	h.log.LogAttrs(ctx, level, e.Message, attrs...)
+	h.log.LogAttrs(ctx, level, RedactPasswords(e.Message), attrs...)
 	return nil
 }

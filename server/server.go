@@ -10,6 +10,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,6 @@ import (
 	gms "github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
-	"github.com/dolthub/go-mysql-server/sql/mysql_db"
 	"github.com/dolthub/vitess/go/mysql"
 )
 
@@ -60,9 +60,21 @@ type Config struct {
 	// procedures not marked ReadOnly fail with
 	// "database server is set to read only mode".
 	ReadOnly bool
-	// Logger receives connection and query-error events at Debug. Nil
-	// discards them.
+	// Logger receives connection and query-error events at Debug, failed
+	// logins at Warn. Nil discards them.
 	Logger *slog.Logger
+
+	// TLS, if set, is offered to clients (have_ssl = YES).
+	TLS *Certificate
+	// RequireSecureTransport refuses clients that do not use TLS. It needs TLS.
+	RequireSecureTransport bool
+	// UsersFile keeps the accounts and grants made with CREATE USER and
+	// GRANT across restarts (created 0600). Empty keeps them in memory.
+	UsersFile string
+	// CappedVariables are integer session variables where 0 means no limit
+	// and a session may lower the value but only an administrator (SUPER or
+	// SYSTEM_VARIABLES_ADMIN) may raise it above the global value.
+	CappedVariables []string
 }
 
 // Server is a MySQL server for one database.
@@ -104,7 +116,10 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 
 	useUnbufferedRows()
-	if err := setGlobalVariables(); err != nil {
+	if cfg.RequireSecureTransport && cfg.TLS == nil {
+		return nil, errors.New("server: secure transport required but no TLS certificate configured")
+	}
+	if err := setGlobalVariables(cfg.TLS != nil); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	pro, err := newProvider(cfg.Database, cfg.Procedures, cfg.Functions)
@@ -112,11 +127,15 @@ func New(cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	builder := analyzer.NewBuilder(pro)
+	vars := accessRule(cfg.CappedVariables)
+	builder.AddPostAnalyzeRule(vars.Id, vars.Apply)
 	for _, r := range cfg.AnalyzerRules {
 		builder.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
 	engine := sqle.New(builder.Build(), &sqle.Config{IsReadOnly: cfg.ReadOnly})
-	enableAuth(engine, cfg.User, cfg.Password)
+	if err := enableAuth(engine, cfg.User, cfg.Password, cfg.UsersFile); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 
 	ln := cfg.Listener
 	if ln == nil {
@@ -132,9 +151,16 @@ func New(cfg Config) (_ *Server, err error) {
 		log:      log,
 		closed:   make(chan struct{}),
 	}
+	limits := newQueryLimits()
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
+		inner = &limitHandler{Handler: inner, limits: limits}
+		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)
 		s.handler = newHandler(inner, log)
 		return s.handler, nil
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLS != nil {
+		tlsConfig = cfg.TLS.TLSConfig()
 	}
 	s.gms, err = gms.NewServerWithHandler(gms.Config{
 		Protocol: "tcp",
@@ -143,8 +169,10 @@ func New(cfg Config) (_ *Server, err error) {
 		Version:  ServerVersion,
 		// Zero: with a read timeout GMS fails any query whose next row
 		// takes longer than it, and a page from Stripe can be slow.
-		ConnReadTimeout: 0,
-	}, engine, sql.NewContext, newSession, nil, wrap)
+		ConnReadTimeout:        0,
+		TLSConfig:              tlsConfig,
+		RequireSecureTransport: cfg.RequireSecureTransport,
+	}, engine, contextFactory(engine, limits), sessionBuilder(limits), nil, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("server: %w", err)
@@ -152,24 +180,29 @@ func New(cfg Config) (_ *Server, err error) {
 	return s, nil
 }
 
-// enableAuth turns on GMS's privilege system with user as the only,
-// all-powerful account. An enabled mysql_db is what makes GMS check
-// passwords at all; with it disabled any user and password get in.
-func enableAuth(engine *sqle.Engine, user, password string) {
-	mdb := engine.Analyzer.Catalog.MySQLDb
-	// Without a persister, GMS panics on the first CREATE USER or GRANT.
-	// Accounts live in memory only; the configured one is recreated at start.
-	mdb.SetPersister(&mysql_db.NoopPersister{})
-	ed := mdb.Editor()
-	defer ed.Close()
-	mdb.AddSuperUser(ed, user, "%", password)
+// sessionBuilder builds the session of a connection that has
+// authenticated, and records it for the connection's query limits.
+func sessionBuilder(limits *queryLimits) gms.SessionBuilder {
+	return func(_ context.Context, c *mysql.Conn, addr string) (sql.Session, error) {
+		u, _ := c.UserData.(sql.MysqlConnectionUser)
+		client := sql.Client{User: u.User, Address: u.Host, Capabilities: c.Capabilities}
+		s := sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID)
+		limits.sessionCreated(c.ConnectionID, s)
+		return s, nil
+	}
 }
 
-// newSession builds the session of a connection that has authenticated.
-func newSession(_ context.Context, c *mysql.Conn, addr string) (sql.Session, error) {
-	u, _ := c.UserData.(sql.MysqlConnectionUser)
-	client := sql.Client{User: u.User, Address: u.Host, Capabilities: c.Capabilities}
-	return sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID), nil
+// contextFactory makes the contexts of queries, each seeing the process
+// list through its own session's eyes (see processView).
+func contextFactory(engine *sqle.Engine, limits *queryLimits) sql.ContextFactory {
+	mdb := engine.Analyzer.Catalog.MySQLDb
+	return func(ctx context.Context, opts ...sql.ContextOption) *sql.Context {
+		c := sql.NewContext(ctx, opts...)
+		if _, ok := c.ProcessList.(*processView); !ok && c.Session != nil {
+			c.ProcessList = &processView{ProcessList: c.ProcessList, self: c, mdb: mdb, kills: limits}
+		}
+		return c
+	}
 }
 
 // Addr is the address the server listens on.
