@@ -39,6 +39,9 @@ func (e *Emulator) Seed(s Seeding) (map[string][]string, error) {
 	if s.Customers < 0 || s.Charges < 0 || s.Invoices < 0 {
 		return nil, fmt.Errorf("emulator: seed: negative count")
 	}
+	if s.Customers+s.Charges+s.Invoices == 0 {
+		return map[string][]string{}, nil
+	}
 	if s.Seed == 0 {
 		s.Seed = 1
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"time"
 
 	"github.com/stripesql/stripesql/emulator"
 )
@@ -41,13 +40,8 @@ func runEmulator(ctx context.Context, args []string, stderr io.Writer) error {
 	if *demo {
 		e = emulator.NewDemo()
 	}
-	if seed.Customers+seed.Charges+seed.Invoices > 0 {
-		start := time.Now()
-		if _, err := e.Seed(seed); err != nil {
-			return err
-		}
-		slog.New(slog.NewTextHandler(stderr, nil)).Info("seeded", "customers", seed.Customers, "charges", seed.Charges,
-			"invoices", seed.Invoices, "took", time.Since(start).Round(time.Millisecond))
+	if _, err := e.Seed(seed); err != nil {
+		return err
 	}
 	e.SetLimits(lim)
 	ln, err := net.Listen("tcp", *listen)
@@ -56,8 +50,10 @@ func runEmulator(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	base := "http://" + ln.Addr().String()
-	log.Info("serving the demo Stripe emulator", "api_base", base,
-		"try", "stripesql --api-base "+base+" --api-key sk_test_any")
+	log.Info("serving the Stripe emulator", "api_base", base,
+		"try", "stripesql --api-base "+base+" --api-key sk_test_any",
+		"demo", *demo, "seeded", fmt.Sprintf("%d customers, %d charges, %d invoices", seed.Customers, seed.Charges, seed.Invoices),
+		"latency", lim.Latency, "rate", lim.GlobalRate, "endpoint_rate", lim.EndpointRate)
 	if err := emulator.Serve(ctx, ln, e); err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
