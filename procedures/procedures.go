@@ -13,7 +13,9 @@
 // A procedure returns one row: Success ('true') and, for actions returning
 // an object the catalog has as a table, that object's columns as Stripe
 // returned them. A failed call is a MySQL error (1644, SQLSTATE 45000)
-// carrying Stripe's error type, code and message.
+// carrying Stripe's error type, code and message; a call whose outcome is
+// unknown is error 50001 (SQLSTATE 08007) naming its idempotency key (see
+// tables.Database.Action).
 //
 // Parameters: the path's ids first, then the required body parameters,
 // then the optional scalar ones, each of which adds an overload

@@ -27,7 +27,12 @@
 // retried with exponential backoff and jitter on network errors, 409, 429 and
 // 5xx, and whenever Stripe sends Stripe-Should-Retry: true; never when it sends
 // Stripe-Should-Retry: false. A POST carries the same Idempotency-Key on every
-// attempt, so a retried write is applied at most once.
+// attempt, so a retried write is applied at most once. A write (POST,
+// DELETE) that may have executed (no answer, 409, 429, 5xx) is retried for
+// Config.WriteRetryWindow rather than MaxRetries times, waiting at least
+// what Retry-After asks; if it still has no definitive answer it fails with
+// *OutcomeUnknownError, and WithCallInfo tells a caller whether an attempt
+// may have executed before a final 4xx.
 //
 // # Proxies, concurrency and the wire log
 //

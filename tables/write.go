@@ -8,10 +8,16 @@ package tables
 //     update accepts, which ones a create needs) before the first request
 //     of the statement is sent: the editors buffer rows and send them in
 //     StatementComplete, in order;
-//   - sending stops at the first failed row, and the error says how many
-//     rows were written, which ones, and where it stopped;
-//   - each request carries its own Idempotency-Key, reused by the client on
-//     that request's retries, so a retried create happens once;
+//   - sending stops at the first row not applied, and the error reports
+//     the rows: applied (their ids), the one that stopped it (refused by
+//     Stripe, or of unknown outcome with the key to retry with), and the
+//     rest, not sent (write_outcome.go);
+//   - each request carries an Idempotency-Key derived from the statement's
+//     key base and the row, reused by the client on that request's
+//     retries, so a retried create happens once, also when the client
+//     runs the statement again with the same stripe_idempotency_key;
+//   - every write is recorded, before it is sent and after its answer
+//     (write_log.go, the StripeWrites table);
 //   - UPDATE and DELETE without WHERE, and any write with a live-mode key,
 //     need an explicit opt-in (write_guard.go).
 
