@@ -433,3 +433,39 @@ func TestKillQueryEndsWriteRetries(t *testing.T) {
 		t.Errorf("%d customers after the retry with the key, want 1", n)
 	}
 }
+
+// A delete whose first answer is lost, and whose retry Stripe answers 404
+// (the first attempt deleted it), is applied by this statement; the same
+// for a subscription cancel answered "already canceled".
+func TestDeleteRetryAnsweredNotFound(t *testing.T) {
+	e := newEnv(t)
+	c := e.conn(t)
+	c.exec("INSERT INTO Customers (Name) VALUES ('gone-1'), ('gone-2'), ('gone-3')")
+	var ids []string
+	if err := json.Unmarshal([]byte(c.value("SELECT stripe_last_insert_ids()")), &ids); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.InjectFault(emulator.Fault{Method: "DELETE", Path: "/v1/customers/" + ids[1], Kind: emulator.FaultDropAfterCommit})
+	e.emu.ResetRequests()
+	c.exec("DELETE FROM Customers WHERE Id IN ('" + strings.Join(ids, "', '") + "')")
+	var statuses []int
+	for _, r := range e.emu.Requests() {
+		if r.Method == "DELETE" && r.Path == "/v1/customers/"+ids[1] {
+			statuses = append(statuses, r.Status)
+		}
+	}
+	if !slices.Equal(statuses, []int{0, 404}) {
+		t.Errorf("deletes of %s answered %v, want [0 404] (lost, then not found)", ids[1], statuses)
+	}
+	if left := customersNamed(e.emu, "gone-"); len(left) != 0 {
+		t.Errorf("left: %v", left)
+	}
+
+	sub := c.value("SELECT Id FROM Subscriptions WHERE Status = 'active' LIMIT 1")
+	e.emu.InjectFault(emulator.Fault{Method: "DELETE", Path: "/v1/subscriptions/" + sub, Kind: emulator.FaultDropAfterCommit})
+	_, row, reqs := c.call("CALL CancelSubscription('" + sub + "')")
+	wantRow(t, "CancelSubscription", row, map[string]string{"Success": "true", "Status": "canceled"})
+	wantLines(t, "cancel, lost, then already canceled, then verified", reqs, []string{
+		"DELETE /v1/subscriptions/" + sub, "DELETE /v1/subscriptions/" + sub, "GET /v1/subscriptions/" + sub, "GET /v1/subscriptions/" + sub,
+	})
+}
