@@ -23,6 +23,7 @@ import (
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/internal/specvalidate"
+	"github.com/stripesql/stripesql/metrics"
 	"github.com/stripesql/stripesql/procedures"
 	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
@@ -63,6 +64,17 @@ type startConfig struct {
 	// writeWindow is the client's WriteRetryWindow: short, so that a
 	// write under a lasting fault ends as unknown without a minute's wait.
 	writeWindow time.Duration
+	metrics     *metrics.Metrics // nil: none, as without --metrics-listen
+	rate        float64          // the client's Rate and Burst
+	burst       int
+}
+
+// withMetrics records the server's metrics in m, as --metrics-listen does.
+func withMetrics(m *metrics.Metrics) option { return func(c *startConfig) { c.metrics = m } }
+
+// withRate sets the client's rate limiter (10000/s, burst 100 by default).
+func withRate(rate float64, burst int) option {
+	return func(c *startConfig) { c.rate, c.burst = rate, burst }
 }
 
 // An option changes how startOn starts stripesql.
@@ -90,7 +102,7 @@ func withAllowLiveWrites() option { return func(c *startConfig) { c.allowLiveWri
 // startOn serves the catalog's tables over the given Stripe handler.
 func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *catalog.Catalog, opts ...option) *env {
 	t.Helper()
-	cfg := startConfig{apiKey: "sk_test_e2e", conns: 2, writeWindow: 100 * time.Millisecond}
+	cfg := startConfig{apiKey: "sk_test_e2e", conns: 2, writeWindow: 100 * time.Millisecond, rate: 10000, burst: 100}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -107,9 +119,10 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := stripeapi.New(stripeapi.Config{
-		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: 10000, Burst: 100,
+		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: cfg.rate, Burst: cfg.burst,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
 		WriteRetryWindow: cfg.writeWindow,
+		OnRequest:        onRequest(cfg.metrics),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,9 +148,14 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		AnalyzerRules: tables.AnalyzerRules(),
 		ReadOnly:      cfg.readOnly,
 		Logger:        logger,
+		Observer:      observer(cfg.metrics),
+		Progress:      stripeDB.Progress,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.metrics != nil {
+		cfg.metrics.WatchClient(client)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -157,6 +175,20 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	e.db = db
 	e.addr = ln.Addr().String()
 	return e
+}
+
+func onRequest(m *metrics.Metrics) func(context.Context, stripeapi.RequestEvent) {
+	if m == nil {
+		return nil
+	}
+	return m.ObserveRequest
+}
+
+func observer(m *metrics.Metrics) server.QueryObserver {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // query runs q and returns every value as a nullable string, the way the

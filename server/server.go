@@ -75,6 +75,11 @@ type Config struct {
 	// and a session may lower the value but only an administrator (SUPER or
 	// SYSTEM_VARIABLES_ADMIN) may raise it above the global value.
 	CappedVariables []string
+	// Observer, if set, is told about every statement when it ends.
+	Observer QueryObserver
+	// Progress, if set, describes what a running query (by process id) has
+	// done so far; SHOW PROCESSLIST shows it after the query's text.
+	Progress func(pid uint64) string
 }
 
 // Server is a MySQL server for one database.
@@ -133,6 +138,9 @@ func New(cfg Config) (_ *Server, err error) {
 		builder.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
 	engine := sqle.New(builder.Build(), &sqle.Config{IsReadOnly: cfg.ReadOnly})
+	if cfg.Progress != nil {
+		engine.ProcessList = progressList{engine.ProcessList, cfg.Progress}
+	}
 	if err := enableAuth(engine, cfg.User, cfg.Password, cfg.UsersFile); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -154,6 +162,7 @@ func New(cfg Config) (_ *Server, err error) {
 	limits := newQueryLimits()
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
 		inner = &limitHandler{Handler: inner, limits: limits}
+		inner = observe(inner, cfg.Observer)
 		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)
 		s.handler = newHandler(inner, log)
 		return s.handler, nil

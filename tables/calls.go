@@ -16,6 +16,10 @@ import (
 // the per-query budget (stripe_max_calls) and SHOW STATUS. Like the cache
 // it keeps only recent queries.
 type callLedger struct {
+	// progress counts the same calls by kind, and the rows, for SHOW
+	// PROCESSLIST; it has its own lock, read while the query runs.
+	progress *progressBook
+
 	mu      sync.Mutex
 	counts  map[uint64]uint64
 	order   []uint64
@@ -23,7 +27,7 @@ type callLedger struct {
 }
 
 func newCallLedger() *callLedger {
-	return &callLedger{counts: map[uint64]uint64{}, maxKept: cachedQueries}
+	return &callLedger{counts: map[uint64]uint64{}, maxKept: cachedQueries, progress: newProgressBook()}
 }
 
 // begin marks that a query reads a Stripe table, so SHOW STATUS reports
@@ -65,6 +69,7 @@ func (l *callLedger) spend(ctx *sql.Context, table string, call string) error {
 	n++
 	l.counts[ctx.Pid()] = n
 	l.mu.Unlock()
+	l.progress.call(ctx.Pid(), call)
 	setStatus(ctx, StatusCalls, n)
 	return nil
 }

@@ -50,6 +50,7 @@ func NewDatabase(cfg Config) *Database {
 	}
 	registerReadVariables()
 	disableForeignKeyChecks()
+	showClientTotals(cfg.Client)
 	d := &Database{
 		name:    cfg.Name,
 		catalog: cfg.Catalog,

@@ -460,6 +460,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 		if r.seen != nil && !r.seen.first(obj.ID()) {
 			continue
 		}
+		r.db.ledger.progress.row(ctx.Pid())
 		return rowOf(r.def, obj)
 	}
 }

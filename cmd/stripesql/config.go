@@ -56,6 +56,9 @@ type serveConfig struct {
 	proxyAuth         string
 	proxySSL          string
 
+	// metricsListen is the HTTP address of /metrics; "" serves none.
+	metricsListen string
+
 	// Logging.
 	verbosity int
 	logFormat string
@@ -139,6 +142,7 @@ var settings = []setting{
 
 	{name: "verbosity", env: "STRIPESQL_VERBOSITY", group: "Logging"},
 	{name: "log-format", env: "STRIPESQL_LOG_FORMAT", group: "Logging"},
+	{name: "metrics-listen", env: "STRIPESQL_METRICS_LISTEN", group: "Logging"},
 
 	{name: "rate", env: "STRIPESQL_RATE", group: "Throttling"},
 	{name: "search-rate", env: "STRIPESQL_SEARCH_RATE", group: "Throttling"},
@@ -188,6 +192,7 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 
 	fs.IntVar(&c.verbosity, "verbosity", 3, "log `level` 1-5: 1 errors, 2 warnings, 3 info, 4 debug, 5 every Stripe request and response with headers and bodies (secrets redacted)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&c.metricsListen, "metrics-listen", "", "serve Prometheus metrics at http://`address`/metrics (Stripe requests, retries, throttling, queries, rows, writes); empty serves none")
 
 	fs.Float64Var(&c.rate, "rate", 0, "Stripe `requests/s`; 0 means Stripe's limit for the key's mode, 25 test or 100 live; negative means unlimited")
 	fs.Float64Var(&c.searchRate, "search-rate", 0, "Stripe Search `requests/s`, within --rate; 0 means Stripe's search limit, 20; negative means unlimited")

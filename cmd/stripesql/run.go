@@ -13,6 +13,7 @@ import (
 	"github.com/stripesql/stripesql/aggregates"
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/metrics"
 	"github.com/stripesql/stripesql/procedures"
 	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
@@ -120,9 +121,31 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	// GMS and vitess log through process-wide loggers; send them to ours.
 	server.RouteEngineLogs(log)
 
+	var (
+		mets     *metrics.Metrics
+		observer server.QueryObserver
+	)
+	if cfg.metricsListen != "" {
+		mets = metrics.New()
+		observer = mets
+		api.OnRequest = mets.ObserveRequest
+	}
 	client, err := stripeapi.New(api)
 	if err != nil {
 		return fmt.Errorf("stripe client: %w", err)
+	}
+	if mets != nil {
+		mln, err := net.Listen("tcp", cfg.metricsListen)
+		if err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		mets.WatchClient(client)
+		log.Info("serving Prometheus metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+		go func() {
+			if err := mets.Serve(ctx, mln); err != nil {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
 	}
 	// A Stripe account has every resource of the spec; the demo emulator
 	// serves the connector contract's tables only.
@@ -163,6 +186,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		AnalyzerRules: tables.AnalyzerRules(),
 		ReadOnly:      cfg.readOnly,
 		Logger:        log,
+		Observer:      observer,
+		Progress:      db.Progress,
 	})
 	if err != nil {
 		return err
