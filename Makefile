@@ -26,7 +26,7 @@ run: build
 
 ## test: install what the tests need, then vet, check formatting and run every test
 test: deps vet fmt-check
-	$(GO) test $(TAGS) -count=1 ./...
+	$(GO) test $(TAGS) -count=1 -timeout 30m ./...
 
 # The end-to-end tests drive the stock mysql client. Install it when it is
 # missing and we can: as root, with apt (Debian's package is

@@ -252,6 +252,29 @@ func (p Plan) WithExpand(field string) Plan {
 	return p
 }
 
+// Expands reports whether every call of the plan expands field, so that
+// the objects it references come with the plan's own objects.
+func (p Plan) Expands(field string) bool {
+	if p.Empty || len(p.Calls) == 0 {
+		return false
+	}
+	for _, c := range p.Calls {
+		value := "data." + field
+		if c.Kind == Retrieve {
+			value = field
+		}
+		if !slices.Contains(c.Params, catalog.Param{Key: "expand[]", Value: value}) {
+			return false
+		}
+	}
+	for _, also := range p.Also {
+		if !also.Expands(field) {
+			return false
+		}
+	}
+	return true
+}
+
 // ForParent returns the call with a parent id in place of the placeholder
 // (in the path, escaped, or as a parameter value), for one step of a
 // fan-out.

@@ -34,6 +34,7 @@ type Database struct {
 	client  *stripeapi.Client
 	logger  *slog.Logger
 	cache   *queryCache
+	keyed   *keyedScans
 	ledger  *callLedger
 	wstate  *writeState
 	tables  map[*catalog.Table]*Table
@@ -57,6 +58,7 @@ func NewDatabase(cfg Config) *Database {
 		client:  cfg.Client,
 		logger:  cfg.Logger,
 		cache:   newQueryCache(),
+		keyed:   newKeyedScans(),
 		ledger:  newCallLedger(),
 		wstate:  &writeState{inserted: newInsertedIDs(), log: newWriteLog()},
 		tables:  make(map[*catalog.Table]*Table),

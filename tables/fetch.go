@@ -32,6 +32,10 @@ type partition struct {
 	// match, when set, keeps only the objects a lookup by join keys asks
 	// for (see keyMatch).
 	match *keyMatch
+	// objs are the partition's objects when read is set: they were read
+	// already (a lookup answered from a table read once).
+	objs []stripeapi.Object
+	read bool
 }
 
 // seenIDs is the set of object ids a union has returned.
@@ -214,7 +218,9 @@ type objects interface {
 // rows returns the rows of one partition.
 func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql.RowIter, error) {
 	var src objects
-	if p.merge != nil {
+	if p.read {
+		src = &sliceObjects{objs: p.objs}
+	} else if p.merge != nil {
 		streams, err := d.streams(ctx, *p.merge)
 		if err != nil {
 			return nil, err

@@ -74,13 +74,13 @@ func (i *index) ColumnExpressionTypes(*sql.Context) []sql.ColumnExpressionType {
 // CanSupport accepts our own plans, and MySQL ranges only of the shapes a
 // lookup by join keys sends: a single value (which Stripe can look up, while
 // it cannot scan an ordered range of ids), and the NULL and NOT NULL ranges
-// of NULL-safe equality, answered by reading the table.
+// of NULL-safe equality, answered by reading the table; and an empty range.
 func (i *index) CanSupport(ctx *sql.Context, ranges ...sql.Range) bool {
 	for _, r := range ranges {
 		if _, ok := r.(planRange); ok {
 			continue
 		}
-		if _, ok := pointKey(ctx, r); !ok && !nullRange(r) && !notNullRange(r) {
+		if _, ok := pointKey(ctx, r); !ok && !nullRange(r) && !notNullRange(r) && !emptyRange(ctx, r) {
 			return false
 		}
 	}
@@ -147,6 +147,9 @@ func (t *Table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 	if pr, ok := lookup.Ranges.(planRanges); ok {
 		return t.db.partitions(ctx, pr.plan)
 	}
+	if t.readOnce != nil {
+		return t.lookupReadOnce(ctx, lookup)
+	}
 	plan, match, err := t.planForKeys(ctx, lookup)
 	if err != nil {
 		return nil, err
@@ -169,7 +172,7 @@ func (t *Table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 // matches the rows whose column is NULL: none for Id, the whole table
 // read and re-checked for a nullable column.
 func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.Plan, *keyMatch, error) {
-	ix, ok := lookup.Index.(*index)
+	ix, ok := asIndex(lookup.Index)
 	if !ok {
 		return pushdown.Plan{}, nil, fmt.Errorf("table %s: lookup on foreign index %v", t.def.Name, lookup.Index)
 	}
@@ -201,6 +204,17 @@ func (t *Table) planForKeys(ctx *sql.Context, lookup sql.IndexLookup) (pushdown.
 	// Join keys are looked up by retrieve or list filter, never by Search:
 	// a join must see what was just written.
 	return t.db.resolve(ctx, pushdown.Build(ctx, t.def, []sql.Expression{in}, pushdown.Options{})), match, nil
+}
+
+// emptyRange reports a range no value is in, as a comparison with NULL
+// (b.x = NULL) gives a lookup: it matches nothing.
+func emptyRange(ctx *sql.Context, r sql.Range) bool {
+	mr, ok := r.(sql.MySQLRange)
+	if !ok {
+		return false
+	}
+	empty, err := mr.IsEmpty(ctx)
+	return err == nil && empty
 }
 
 // notNullRange reports the range (NULL, ∞) of every non-NULL value, the

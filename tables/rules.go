@@ -39,13 +39,14 @@ func AnalyzerRules() []analyzer.Rule {
 		// go-mysql-server analyzes a plain `SELECT … FROM t [WHERE …]`
 		// with a fixed rule set that skips every custom rule, unless its
 		// package-level AlwaysBeforeDefault list is non-empty
-		// (sql/analyzer/node_batches.go). A rule that changes nothing keeps
-		// such selects on the full analyzer, so their EXPLAIN shows the
-		// Stripe calls too; it costs microseconds per query.
+		// (sql/analyzer/node_batches.go). A rule there keeps such selects
+		// on the full analyzer, so their EXPLAIN shows the Stripe calls
+		// too; it costs microseconds per query. The rule also keeps NOT IN
+		// subqueries from becoming anti-joins (keepNotInAsExpression).
 		analyzer.AlwaysBeforeDefault = append(analyzer.AlwaysBeforeDefault, analyzer.Rule{
 			Id: stripeAccessRule + 1,
-			Apply: func(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
-				return n, transform.SameTree, nil
+			Apply: func(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+				return keepNotInAsExpression(ctx, n)
 			},
 		})
 	})
@@ -105,7 +106,11 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 	if err != nil {
 		return nil, transform.SameTree, err
 	}
-	return n, same1 && same2, nil
+	n, same3, err := readInnerOnce(ctx, n)
+	if err != nil {
+		return nil, transform.SameTree, err
+	}
+	return n, same1 && same2 && same3, nil
 }
 
 // filteredTables returns the table nodes a filter reads from directly
@@ -475,4 +480,34 @@ func innerLookup(n sql.Node) (*Table, []sql.Expression, bool) {
 		return found == nil
 	})
 	return found, keys, found != nil
+}
+
+// keepNotInAsExpression keeps `x NOT IN (SELECT …)` in a WHERE clause an
+// expression, evaluated with MySQL's NULL semantics (a NULL x, or a NULL
+// among the subquery's values, makes it NULL), instead of the anti-join
+// go-mysql-server decorrelates it into: the engine plans that anti-join as
+// a left lookup join whose NULL keys find no row, and keeps the rows it
+// must drop (JoinType.AsLookup turns LeftOuterExcludeNulls into
+// LeftOuterLookup). `(x NOT IN (…)) IS TRUE` selects the same rows and is
+// not decorrelated; an uncorrelated subquery is still run once.
+func keepNotInAsExpression(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+	return transform.Node(ctx, n, func(ctx *sql.Context, n sql.Node) (sql.Node, transform.TreeIdentity, error) {
+		f, ok := n.(*plan.Filter)
+		if !ok {
+			return n, transform.SameTree, nil
+		}
+		conjuncts := expression.SplitConjunction(ctx, f.Expression)
+		changed := false
+		for i, c := range conjuncts {
+			if not, ok := c.(*expression.Not); ok {
+				if _, ok := not.Child.(*plan.InSubquery); ok {
+					conjuncts[i], changed = expression.NewIsTrue(c), true
+				}
+			}
+		}
+		if !changed {
+			return n, transform.SameTree, nil
+		}
+		return plan.NewFilter(ctx, expression.JoinAnd(conjuncts...), f.Child), transform.NewTree, nil
+	})
 }

@@ -16,6 +16,9 @@ type Table struct {
 	def     *catalog.Table
 	schema  sql.Schema
 	indexes []sql.Index
+	// readOnce, when set, answers lookups by join keys from the table read
+	// once per query (see readInnerOnce).
+	readOnce *readOncePlan
 }
 
 var (
