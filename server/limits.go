@@ -28,6 +28,17 @@ var (
 	errAbandoned = errors.New("query abandoned")
 )
 
+// reportsWrites reports whether err is a statement's report of the Stripe
+// writes it made: which rows were applied, and the one that was refused or
+// whose outcome is unknown, with the key to retry it with (package tables:
+// 1644 and ErrWriteOutcomeUnknown, 50001). A killed or timed-out statement
+// must still give it to the client, which otherwise cannot tell what was
+// written.
+func reportsWrites(err error) bool {
+	var se *mysql.SQLError
+	return errors.As(err, &se) && (se.Num == 1644 || se.Num == 50001)
+}
+
 // queryLimits enforces max_execution_time (the session's, which starts as
 // the global one, or the MAX_EXECUTION_TIME hint) and answers KILL QUERY at
 // once, for the statements of every connection.
@@ -236,7 +247,7 @@ func (h *limitHandler) run(ctx context.Context, c *mysql.Conn, query string, cal
 	}
 	finish := func(r result) (string, error) {
 		cancel(nil)
-		if r.err != nil {
+		if r.err != nil && !reportsWrites(r.err) {
 			if e := why(); e != nil {
 				return "", e
 			}
