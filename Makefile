@@ -14,7 +14,7 @@ BIN  := bin/stripesql
 # Packages with benchmarks, found when bench runs.
 BENCH_PKGS = $(sort $(patsubst %/,%,$(dir $(shell grep -rl --include='*_test.go' '^func Benchmark' .))))
 
-.PHONY: build run test deps vet fmt-check bench fmt clean
+.PHONY: build run test deps vet fmt-check bench fmt clean clients
 
 ## build: compile bin/stripesql
 build:
@@ -27,6 +27,12 @@ run: build
 ## test: install what the tests need, then vet, check formatting and run every test
 test: deps vet fmt-check
 	$(GO) test $(TAGS) -count=1 -timeout 30m ./...
+	$(MAKE) --no-print-directory clients
+
+## clients: the client matrix (mysql, mycli, PyMySQL/SQLAlchemy/pandas, MariaDB Connector/J, mysql2) against the demo; see clients/run
+clients: build
+	clients/install
+	clients/run $(BIN)
 
 # The end-to-end tests drive the stock mysql client. Install it when it is
 # missing and we can: as root, with apt (Debian's package is
