@@ -57,7 +57,7 @@ func NewDatabase(cfg Config) *Database {
 		catalog: cfg.Catalog,
 		client:  cfg.Client,
 		logger:  cfg.Logger,
-		cache:   newQueryCache(),
+		cache:   newQueryCache(maxCacheBytes),
 		keyed:   newKeyedScans(),
 		ledger:  newCallLedger(),
 		wstate:  &writeState{inserted: newInsertedIDs(), log: newWriteLog()},

@@ -67,6 +67,7 @@ func (p *partition) Key() []byte {
 // is refused before any is sent.
 func (d *Database) partitions(ctx *sql.Context, plan pushdown.Plan) (sql.PartitionIter, error) {
 	d.ledger.begin(ctx)
+	d.cache.begin(ctx)
 	if err := d.ledger.checkPlan(ctx, plan.Table.Name, plan); err != nil {
 		return nil, err
 	}
