@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -29,13 +30,13 @@ const noFileAccess = "/dev/null/stripesql-file-access-disabled"
 // GMS's defaults: @@version and @@version_comment ("8.0.31" and "Dolt"
 // there) and @@secure_file_priv, and adds @@have_ssl (YES with TLS,
 // DISABLED without), which clients and tools read to tell whether the
-// server offers TLS.
+// server offers TLS, and sets max_execution_time to the configured one.
 //
 // GMS keeps system variables in a process-wide registry
 // (sql.SystemVariables) and copies it into each new session, so this is the
 // one place stripesql writes to GMS's global state. The values are
 // constants, so servers created concurrently in one process agree on them.
-func setGlobalVariables(tls bool) error {
+func setGlobalVariables(tls bool, maxExecutionTime time.Duration) error {
 	haveSSL := "DISABLED"
 	if tls {
 		haveSSL = "YES"
@@ -47,10 +48,11 @@ func setGlobalVariables(tls bool) error {
 		}})
 	}
 	err := sql.SystemVariables.AssignValues(map[string]any{
-		"have_ssl":         haveSSL,
-		"version":          ServerVersion,
-		"version_comment":  VersionComment,
-		"secure_file_priv": noFileAccess,
+		"have_ssl":           haveSSL,
+		"max_execution_time": maxExecutionTime.Milliseconds(),
+		"version":            ServerVersion,
+		"version_comment":    VersionComment,
+		"secure_file_priv":   noFileAccess,
 	})
 	if err != nil {
 		return fmt.Errorf("set system variables: %w", err)

@@ -80,6 +80,9 @@ type Config struct {
 	// Progress, if set, describes what a running query (by process id) has
 	// done so far; SHOW PROCESSLIST shows it after the query's text.
 	Progress func(pid uint64) string
+	// MaxExecutionTime is the global max_execution_time, which sessions
+	// start with: SELECTs running longer are cancelled. 0 means none.
+	MaxExecutionTime time.Duration
 }
 
 // Server is a MySQL server for one database.
@@ -124,7 +127,7 @@ func New(cfg Config) (_ *Server, err error) {
 	if cfg.RequireSecureTransport && cfg.TLS == nil {
 		return nil, errors.New("server: secure transport required but no TLS certificate configured")
 	}
-	if err := setGlobalVariables(cfg.TLS != nil); err != nil {
+	if err := setGlobalVariables(cfg.TLS != nil, cfg.MaxExecutionTime); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	pro, err := newProvider(cfg.Database, cfg.Procedures, cfg.Functions)

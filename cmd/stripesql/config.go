@@ -20,6 +20,15 @@ import (
 // defaultAPIBase is Stripe's API.
 const defaultAPIBase = "https://api.stripe.com"
 
+// defaultMaxCalls caps the Stripe calls of one query unless the server is
+// configured otherwise. 1,000 calls read 100,000 objects of one table (100
+// per page), more than most accounts hold, and take at most 40 s at the
+// test-mode rate of 25 requests/s (10 s live): a query that needs more is
+// almost always a mistake (Id IN of 10,000 ids, a lookup per row of a big
+// join), and without a cap one such query holds the account's rate limit
+// for minutes.
+const defaultMaxCalls = 1000
+
 // serveConfig is the configuration of "stripesql serve" (and of "stripesql
 // config", which prints it).
 type serveConfig struct {
@@ -36,6 +45,13 @@ type serveConfig struct {
 	allowLiveWrites bool
 	// maxCalls is the default of SET stripe_max_calls: 0 means no cap.
 	maxCalls int64
+
+	// Security.
+	tlsCert, tlsKey        string
+	requireSecureTransport bool
+	insecure               bool
+	usersFile              string
+	maxExecutionTime       int64 // ms
 
 	// Writes.
 	writeLog         string        // the durable record of writes; "" for none
@@ -127,6 +143,13 @@ var settings = []setting{
 	{name: "read-only", env: "STRIPESQL_READ_ONLY", group: "MySQL server"},
 	{name: "allow-live-writes", env: "STRIPESQL_ALLOW_LIVE_WRITES", group: "MySQL server"},
 
+	{name: "tls-cert", env: "STRIPESQL_TLS_CERT", group: "Security"},
+	{name: "tls-key", env: "STRIPESQL_TLS_KEY", group: "Security"},
+	{name: "require-secure-transport", env: "STRIPESQL_REQUIRE_SECURE_TRANSPORT", group: "Security"},
+	{name: "insecure", env: "STRIPESQL_INSECURE", group: "Security"},
+	{name: "users-file", env: "STRIPESQL_USERS_FILE", group: "Security"},
+	{name: "max-execution-time", env: "STRIPESQL_MAX_EXECUTION_TIME", group: "Security"},
+
 	{name: "api-key", env: "STRIPE_API_KEY", group: "Stripe", secret: true},
 	{name: "api-key-file", env: "STRIPESQL_API_KEY_FILE", group: "Stripe"},
 	{name: "account", env: "STRIPE_ACCOUNT", group: "Stripe"},
@@ -177,6 +200,13 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.readOnly, "read-only", false, "refuse INSERT, UPDATE, DELETE and writing procedures")
 	fs.BoolVar(&c.allowLiveWrites, "allow-live-writes", false, "allow INSERT, UPDATE, DELETE and writing procedures with a live-mode key (sk_live_, rk_live_)")
 
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM `file` of the server's TLS certificate (chain); reloaded with --tls-key on SIGHUP. Without it a self-signed one is generated when TLS is needed")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM `file` of the TLS certificate's private key")
+	fs.BoolVar(&c.requireSecureTransport, "require-secure-transport", false, "refuse clients that do not use TLS; always on off loopback unless --insecure")
+	fs.BoolVar(&c.insecure, "insecure", false, "allow listening off loopback without a password and with plaintext clients (logs a warning at every start)")
+	fs.StringVar(&c.usersFile, "users-file", "", "`file` keeping the accounts and grants of CREATE USER and GRANT across restarts (created 0600); empty keeps them in memory")
+	fs.Int64Var(&c.maxExecutionTime, "max-execution-time", 0, "global default of max_execution_time in `ms`: SELECTs running longer are cancelled with their Stripe requests; 0 means no limit")
+
 	fs.StringVar(&c.apiKey, "api-key", "", "Stripe secret (sk_) or restricted (rk_) `key`; the mode (test or live) follows from it; without a key the embedded demo emulator is served")
 	fs.StringVar(&c.apiKeyFile, "api-key-file", "", "read the Stripe API key from `file`, e.g. a mounted secret (trailing newline ignored)")
 	fs.StringVar(&c.account, "account", "", "Connect account `id` (acct_…) to act on, sent as Stripe-Account on every request; the default of SET stripe_account")
@@ -198,7 +228,7 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.searchRate, "search-rate", 0, "Stripe Search `requests/s`, within --rate; 0 means Stripe's search limit, 20; negative means unlimited")
 	fs.IntVar(&c.burst, "burst", 5, "`requests` that may go out back to back before the rates apply")
 	fs.IntVar(&c.maxConcurrency, "max-concurrency", 0, "most Stripe `requests` in flight at once; 0 means no bound")
-	fs.Int64Var(&c.maxCalls, "max-calls", 0, "default per-query budget of Stripe `calls` (SET stripe_max_calls overrides it per session); 0 means no cap")
+	fs.Int64Var(&c.maxCalls, "max-calls", defaultMaxCalls, "per-query budget of Stripe `calls`: a session may lower it (SET stripe_max_calls), only an admin may raise it; 0 means no cap")
 
 	fs.StringVar(&c.writeLog, "write-log", "", "append every Stripe write to `file` (JSON lines, synced before each request and after its answer), shown after a restart in StripeWrites; empty keeps the record in memory only")
 	fs.DurationVar(&c.writeRetryWindow, "write-retry-window", time.Minute, "how long a write that may have executed is retried (same idempotency key) before its outcome is reported unknown; 0 means the usual 5 attempts")
@@ -381,6 +411,12 @@ func (c *serveConfig) validate() error {
 		return bad("burst", "at least 1")
 	case c.maxConcurrency < 0:
 		return bad("max-concurrency", "0 (no bound) or more")
+	case c.maxCalls < 0:
+		return bad("max-calls", "0 (no cap) or more")
+	case c.maxExecutionTime < 0:
+		return bad("max-execution-time", "0 (no limit) or more milliseconds")
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
 	case strings.HasPrefix(c.apiKey, "pk_"):
 		return fmt.Errorf("--api-key (from %s) is a publishable key (pk_…), which cannot use the API: give a secret (sk_…) or restricted (rk_…) key", c.sources["api-key"])
 	case c.apiKey != "" && strings.ContainsFunc(c.apiKey, func(r rune) bool { return r <= ' ' || r == 0x7f }):

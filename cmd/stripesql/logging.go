@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -59,8 +60,11 @@ func logSecrets(all []string) []string {
 	return out
 }
 
-// redactSecrets replaces every non-empty secret in s.
+// redactSecrets replaces every non-empty secret in s, and the passwords
+// of SQL statements (CREATE USER … IDENTIFIED BY '…' and the like), which
+// are nobody's configuration but may be logged with a statement.
 func redactSecrets(s string, secrets []string) string {
+	s = server.RedactPasswords(s)
 	for _, sec := range secrets {
 		if sec != "" {
 			s = strings.ReplaceAll(s, sec, "[redacted]")
@@ -82,9 +86,6 @@ func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
-	if len(h.secrets) == 0 {
-		return h.next.Handle(ctx, r)
-	}
 	out := slog.NewRecord(r.Time, r.Level, redactSecrets(r.Message, h.secrets), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))

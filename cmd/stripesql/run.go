@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/stripesql/stripesql/aggregates"
 	"github.com/stripesql/stripesql/catalog"
@@ -67,6 +68,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if err := exposureError(cfg); err != nil {
+		return err
+	}
 
 	// Listen first, so the first log line can give the real address (the
 	// port may have been 0) and nothing is logged before it.
@@ -176,18 +180,31 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return fmt.Errorf("session defaults: %w", err)
 	}
 
+	cert, requireTLS, err := transportSecurity(cfg, log)
+	if err != nil {
+		return err
+	}
+	if cert != nil && cfg.tlsCert != "" {
+		reloadOnHangup(ctx, cert, log)
+	}
+
 	srv, err := server.New(server.Config{
-		Listener:      ln,
-		User:          cfg.user,
-		Password:      cfg.password,
-		Database:      db,
-		Procedures:    procs,
-		Functions:     append(db.Functions(), aggregates.Functions()...),
-		AnalyzerRules: tables.AnalyzerRules(),
-		ReadOnly:      cfg.readOnly,
-		Logger:        log,
-		Observer:      observer,
-		Progress:      db.Progress,
+		TLS:                    cert,
+		RequireSecureTransport: requireTLS,
+		UsersFile:              cfg.usersFile,
+		CappedVariables:        []string{tables.MaxCallsVariable},
+		MaxExecutionTime:       time.Duration(cfg.maxExecutionTime) * time.Millisecond,
+		Listener:               ln,
+		User:                   cfg.user,
+		Password:               cfg.password,
+		Database:               db,
+		Procedures:             procs,
+		Functions:              append(db.Functions(), aggregates.Functions()...),
+		AnalyzerRules:          tables.AnalyzerRules(),
+		ReadOnly:               cfg.readOnly,
+		Logger:                 log,
+		Observer:               observer,
+		Progress:               db.Progress,
 	})
 	if err != nil {
 		return err
