@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,8 @@ func reportsWrites(err error) bool {
 // reading, and after abandonGrace the client gets its error whether or not
 // the engine has noticed. A statement left running keeps the connection's
 // next statement waiting until it ends, as the session is not safe for two.
+// Only reads are left behind: a write (INSERT, UPDATE, DELETE, CALL) is
+// waited for, so that its client learns what became of it.
 type queryLimits struct {
 	mu    sync.Mutex
 	conns map[uint32]*connLimits
@@ -189,6 +192,23 @@ func (h *limitHandler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepar
 	return h.Handler.ComStmtExecute(ctx, c, prepare, callback)
 }
 
+// isCancellation tells an error that only says the statement's context
+// ended, which the client is better told as MySQL's timeout or
+// interruption, from one that says more (a write's unknown outcome).
+// go-mysql-server may have turned the context's error into text.
+func isCancellation(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var se *mysql.SQLError
+	if errors.As(err, &se) && se.Num != mysql.ERUnknownError && se.Num != mysql.ERQueryInterrupted {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "context canceled") || strings.Contains(msg, "context deadline exceeded") ||
+		strings.Contains(msg, "query was interrupted") || strings.Contains(msg, "Query execution was interrupted")
+}
+
 // run runs one statement under the connection's limits.
 func (h *limitHandler) run(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn,
 	inner func(context.Context, mysql.ResultSpoolFn) (string, error)) (string, error) {
@@ -247,7 +267,7 @@ func (h *limitHandler) run(ctx context.Context, c *mysql.Conn, query string, cal
 	}
 	finish := func(r result) (string, error) {
 		cancel(nil)
-		if r.err != nil && !reportsWrites(r.err) {
+		if r.err != nil && !reportsWrites(r.err) && isCancellation(r.err) {
 			if e := why(); e != nil {
 				return "", e
 			}
@@ -261,6 +281,12 @@ func (h *limitHandler) run(ctx context.Context, c *mysql.Conn, query string, cal
 	case <-ctx.Done():
 	case <-killed:
 		cancel(errKilled)
+	}
+	if !readOnlyStatement.MatchString(query) {
+		// A write reports what became of it (an outcome may be unknown,
+		// with the idempotency key to retry it): wait for that, it comes
+		// as soon as the cancelled Stripe request returns.
+		return finish(<-done)
 	}
 	grace := time.NewTimer(abandonGrace)
 	defer grace.Stop()
