@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -279,8 +280,8 @@ func keyString(v any) string {
 	return strings.ToLower(fmt.Sprint(v))
 }
 
-// keyedScans holds, per query, the tables read once for lookups. Only the
-// most recent queries are kept, like the per-query cache.
+// keyedScans holds, per query, the tables read once for lookups, until the
+// query ends.
 type keyedScans struct {
 	mu      sync.Mutex
 	queries map[uint64]map[string]*keyedObjects
@@ -340,12 +341,30 @@ func (k *keyedScans) get(ctx *sql.Context, d *Database, ro *readOncePlan) (*keye
 			k.order = k.order[1:]
 		}
 		q = map[string]*keyedObjects{}
-		k.queries[ctx.Pid()] = q
-		k.order = append(k.order, ctx.Pid())
+		pid := ctx.Pid()
+		k.queries[pid] = q
+		k.order = append(k.order, pid)
+		// The engine cancels a query's context when the query ends: its
+		// tables read once go with it.
+		context.AfterFunc(ctx, func() { k.drop(pid) })
 	}
 	q[key] = byKey
 	return byKey, nil
 }
 
-// readOnceQueries is how many queries' read-once tables are kept.
+// drop forgets the tables query pid read once.
+func (k *keyedScans) drop(pid uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.queries, pid)
+	for i, p := range k.order {
+		if p == pid {
+			k.order = append(k.order[:i], k.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// readOnceQueries is how many queries' read-once tables are kept at most,
+// should a query's end not be seen.
 const readOnceQueries = 4
