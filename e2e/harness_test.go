@@ -150,6 +150,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		Logger:        logger,
 		Observer:      observer(cfg.metrics),
 		Progress:      stripeDB.Progress,
+		Ledger:        stripeDB,
 	})
 	if err != nil {
 		t.Fatal(err)

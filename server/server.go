@@ -77,6 +77,10 @@ type Config struct {
 	CappedVariables []string
 	// Observer, if set, is told about every statement when it ends.
 	Observer QueryObserver
+	// Ledger, if set, makes sessions transactional in name: ROLLBACK and
+	// ROLLBACK TO SAVEPOINT tell it the connection rolled back, so that it
+	// can say which writes stay (see transactions.go).
+	Ledger Ledger
 	// Progress, if set, describes what a running query (by process id) has
 	// done so far; SHOW PROCESSLIST shows it after the query's text.
 	Progress func(pid uint64) string
@@ -184,7 +188,7 @@ func New(cfg Config) (_ *Server, err error) {
 		ConnReadTimeout:        0,
 		TLSConfig:              tlsConfig,
 		RequireSecureTransport: cfg.RequireSecureTransport,
-	}, engine, contextFactory(engine, limits), sessionBuilder(limits), nil, wrap)
+	}, engine, contextFactory(engine, limits), sessionBuilder(limits, cfg.Ledger), nil, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("server: %w", err)
@@ -194,11 +198,15 @@ func New(cfg Config) (_ *Server, err error) {
 
 // sessionBuilder builds the session of a connection that has
 // authenticated, and records it for the connection's query limits.
-func sessionBuilder(limits *queryLimits) gms.SessionBuilder {
+func sessionBuilder(limits *queryLimits, ledger Ledger) gms.SessionBuilder {
 	return func(_ context.Context, c *mysql.Conn, addr string) (sql.Session, error) {
 		u, _ := c.UserData.(sql.MysqlConnectionUser)
 		client := sql.Client{User: u.User, Address: u.Host, Capabilities: c.Capabilities}
-		s := sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID)
+		base := sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID)
+		var s sql.Session = base
+		if ledger != nil {
+			s = &txSession{BaseSession: base, ledger: ledger}
+		}
 		limits.sessionCreated(c.ConnectionID, s)
 		return s, nil
 	}

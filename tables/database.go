@@ -50,6 +50,7 @@ func NewDatabase(cfg Config) *Database {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	registerReadVariables()
+	registerRollbackVariable()
 	disableForeignKeyChecks()
 	showClientTotals(cfg.Client)
 	d := &Database{

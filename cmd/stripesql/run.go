@@ -205,6 +205,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Logger:                 log,
 		Observer:               observer,
 		Progress:               db.Progress,
+		Ledger:                 db,
 	})
 	if err != nil {
 		return err
