@@ -34,6 +34,7 @@ type writeRecord struct {
 	Time      time.Time `json:"time"`
 	User      string    `json:"user,omitempty"`
 	Conn      uint32    `json:"connection,omitempty"`
+	Account   string    `json:"account,omitempty"`
 	Statement string    `json:"statement,omitempty"`
 	Verb      string    `json:"verb"`
 	Target    string    `json:"target"`
@@ -167,7 +168,7 @@ func (l *writeLog) begin(st *writeStatement, c *writeCall) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := &writeRecord{
-		Seq: l.next, Time: l.now().UTC(), User: st.login, Conn: st.conn, Statement: st.text,
+		Seq: l.next, Time: l.now().UTC(), User: st.login, Conn: st.conn, Account: st.account, Statement: st.text,
 		Verb: st.verb, Target: st.table, Row: c.row, Method: c.method, Path: c.path, Key: c.key,
 		Outcome: outcomePending, ObjectID: c.id,
 	}

@@ -31,6 +31,7 @@ func newWritesTable(db *Database) *writesTable {
 		col("Time", types.DatetimeMaxPrecision, false),
 		col("User", varchar255, true),
 		col("ConnectionId", types.Uint32, true),
+		col("Account", varchar255, true),
 		col("Statement", text, true),
 		col("Verb", types.MustCreateStringWithDefaults(sqltypes.VarChar, 16), false),
 		col("Target", varchar255, false),
@@ -66,7 +67,7 @@ func (t *writesTable) PartitionRows(*sql.Context, sql.Partition) (sql.RowIter, e
 	rows := make([]sql.Row, 0, len(recs))
 	for _, r := range recs {
 		rows = append(rows, sql.Row{
-			r.Seq, r.Time, nullIfEmpty(r.User), nullIfZero(r.Conn), nullIfEmpty(r.Statement),
+			r.Seq, r.Time, nullIfEmpty(r.User), nullIfZero(r.Conn), nullIfEmpty(r.Account), nullIfEmpty(r.Statement),
 			r.Verb, r.Target, int64(r.Row), r.Method, r.Path, nullIfEmpty(r.Key), string(r.Outcome),
 			nullIfEmpty(r.ObjectID), nullIfEmpty(r.RequestID), nullIfZero(int64(r.Attempts)),
 			nullIfEmpty(r.Error), nullIfZeroTime(r),

@@ -101,4 +101,14 @@ func TestStripeWritesTable(t *testing.T) {
 	e.mustExec("SET stripe_idempotency_key = '" + strings.Repeat("k", maxKeyBase+1) + "'")
 	e.wantErr("INSERT INTO Customers (Name) VALUES ('c')", "stripe_idempotency_key must be at most 160")
 	sameLines(t, "requests after a bad key", e.fake.writes(), nil)
+
+	// A refused key stays set until the session changes it.
+	e.mustExec("SET stripe_idempotency_key = ''")
+	// A write on a Connect account records the account.
+	e.mustExec("SET stripe_account = 'acct_1'")
+	e.mustExec("INSERT INTO Customers (Name) VALUES ('on connect')")
+	rows = e.mustExec("SELECT Account, Outcome FROM StripeWrites ORDER BY Id DESC LIMIT 1")
+	if fmt.Sprint(rows[0]...) != "acct_1applied" {
+		t.Errorf("last write: %v, want acct_1 applied", rows[0])
+	}
 }

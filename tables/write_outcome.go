@@ -68,6 +68,10 @@ type writeStatement struct {
 	text  string // the statement with its literals redacted
 	login string // the session's user
 	conn  uint32
+	// account is the Connect account written to (SET stripe_account),
+	// "" for the server's: a retry must go to the same one, since Stripe
+	// scopes idempotency keys by account.
+	account string
 }
 
 // beginStatement starts the writes of a statement. It takes the session's
@@ -76,6 +80,9 @@ type writeStatement struct {
 // base. A key Stripe could not take is refused before any request.
 func (d *Database) beginStatement(ctx *sql.Context, verb, table string) (*writeStatement, error) {
 	st := &writeStatement{verb: verb, table: table, text: redactedStatement(ctx)}
+	if ctx != nil {
+		st.account = sessionOptions(ctx).account
+	}
 	if ctx != nil && ctx.Session != nil {
 		st.login = ctx.Session.Client().User
 		st.conn = ctx.Session.ID()
