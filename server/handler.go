@@ -57,6 +57,11 @@ func newHandler(inner mysql.Handler, log *slog.Logger) *handler {
 // NewConnection implements mysql.Handler.
 func (h *handler) NewConnection(c *mysql.Conn) {
 	h.Handler.NewConnection(c)
+	// A session starts with autocommit on, and the handshake must say so
+	// (GMS only sets the flag after a query): PyMySQL reads it to decide
+	// whether to send SET autocommit = 0, and trusting a clear flag it
+	// would not, so its transactions would silently autocommit.
+	c.StatusFlags |= uint16(mysql.ServerStatusAutocommit)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -21,6 +21,12 @@ var levels = [...]slog.Level{
 	5: stripeapi.LevelTrace,
 }
 
+// levelStartup is the level of the line that says what is served and
+// where: above Error, so that it is logged at every verbosity (with
+// --listen 127.0.0.1:0 it is the only way to learn the port), and shown
+// as INFO, which it is.
+const levelStartup = slog.LevelError + 4
+
 // newLogger returns the logger of cfg: text or JSON on w, at the
 // verbosity's level, with every secret of cfg redacted from every record.
 func newLogger(cfg serveConfig, w io.Writer) *slog.Logger {
@@ -30,6 +36,8 @@ func newLogger(cfg serveConfig, w io.Writer) *slog.Logger {
 			if a.Key == slog.LevelKey && len(groups) == 0 {
 				if l, ok := a.Value.Any().(slog.Level); ok && l == stripeapi.LevelTrace {
 					a.Value = slog.StringValue("TRACE")
+				} else if ok && l == levelStartup {
+					a.Value = slog.StringValue("INFO")
 				}
 			}
 			return a

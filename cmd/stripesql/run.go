@@ -3,12 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/stripesql/stripesql/aggregates"
@@ -76,7 +78,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	// port may have been 0) and nothing is logged before it.
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
-		return fmt.Errorf("listen for MySQL clients: %w", err)
+		return listenError(cfg.listen, err)
 	}
 	defer ln.Close() // a no-op once the server owns and closes it
 
@@ -101,7 +103,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		if cfg.demo {
 			why = "--demo"
 		}
-		log.Info("serving the embedded demo Stripe emulator ("+why+"), not a Stripe account", connect,
+		log.Log(ctx, levelStartup, "serving the embedded demo Stripe emulator ("+why+"), not a Stripe account", connect,
 			"addr", ln.Addr().String(), "account", cfg.account)
 		if cfg.apiBase != defaultAPIBase {
 			log.Warn("--api-base is ignored in demo mode; give an API key to use it", "api_base", cfg.apiBase)
@@ -112,7 +114,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	} else {
 		api.Proxy = cfg.proxyConfig()
 		// The key itself is never logged; its prefix tells the mode and kind.
-		log.Info("serving a Stripe account", connect, "addr", ln.Addr().String(),
+		log.Log(ctx, levelStartup, "serving a Stripe account", connect, "addr", ln.Addr().String(),
 			"mode", stripeapi.ModeOfKey(cfg.apiKey).String(), "key", keyKind(cfg.apiKey),
 			"api_base", cfg.apiBase, "account", cfg.account, "proxy", proxyText(cfg, env))
 	}
@@ -248,4 +250,15 @@ func connectCommand(addr net.Addr, cfg serveConfig) string {
 		cmd += " -p"
 	}
 	return cmd + " " + cfg.database
+}
+
+// listenError explains a failure to listen; a busy port names the ways to
+// choose another, since the usual cause is a second instance (or a MySQL
+// server) on the default port.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen for MySQL clients on %s: the address is already in use (another stripesql or a MySQL server?); "+
+			"choose another with --listen 127.0.0.1:3307, STRIPESQL_LISTEN=127.0.0.1:3307, or make run ARGS='--listen 127.0.0.1:3307': %w", addr, err)
+	}
+	return fmt.Errorf("listen for MySQL clients on %s: %w", addr, err)
 }

@@ -297,3 +297,35 @@ func TestBinary(t *testing.T) {
 		t.Errorf("last lines %q, want it to end with stopped", rest)
 	}
 }
+
+// A second instance on a busy port is told how to pick another.
+func TestBusyPortNamesTheWaysToChooseAnother(t *testing.T) {
+	r := startRun(t, []string{"--listen", "127.0.0.1:0"}, nil)
+	addr, _, _ := connectFrom(t, r.firstLine(t))
+	err := run(context.Background(), []string{"--listen", addr}, envOf(nil), &testlog.Buffer{}, &testlog.Buffer{})
+	if err == nil {
+		t.Fatal("a second server on a busy port started")
+	}
+	for _, want := range []string{"listen for MySQL clients on " + addr, "already in use", "--listen", "STRIPESQL_LISTEN", "make run ARGS="} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// The line giving the address is logged at every verbosity, even 1
+// (errors only), so that the port of --listen 127.0.0.1:0 can be learnt.
+func TestAddressLoggedAtEveryVerbosity(t *testing.T) {
+	for _, v := range []string{"1", "2"} {
+		for _, format := range []string{"text", "json"} {
+			r := startRun(t, []string{"--listen", "127.0.0.1:0", "--verbosity", v, "--log-format", format}, nil)
+			line := r.firstLine(t)
+			if !strings.Contains(line, "embedded demo Stripe emulator") || !strings.Contains(line, "127.0.0.1:") || !strings.Contains(line, "INFO") {
+				t.Errorf("verbosity %s, %s: first line = %q, want the INFO line with the address", v, format, line)
+			}
+			if err := r.stop(t); err != nil {
+				t.Errorf("run = %v", err)
+			}
+		}
+	}
+}
