@@ -18,6 +18,7 @@ BENCH_PKGS = $(sort $(patsubst %/,%,$(dir $(shell grep -rl --include='*_test.go'
 
 ## build: compile bin/stripesql
 build:
+	@echo "building $(BIN) (a cold build compiles go-mysql-server: about a minute, silent)"
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/stripesql
 
 ## run: build, then serve (the demo emulator unless STRIPE_API_KEY is set); ARGS='--read-only' adds flags
@@ -26,6 +27,7 @@ run: build
 
 ## test: install what the tests need, then vet, check formatting and run every test
 test: deps vet fmt-check
+	@echo "running every package's tests (the e2e package takes minutes; each package prints when done)"
 	$(GO) test $(TAGS) -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory clients
 
@@ -47,9 +49,11 @@ deps:
 			echo "warning: no mysql client and no root apt-get to install it; the mysql CLI test will be skipped" >&2; \
 		fi; \
 	fi
+	@echo "downloading Go modules"
 	$(GO) mod download
 
 vet:
+	@echo "vetting (a cold run compiles every package first: about a minute)"
 	$(GO) vet $(TAGS) ./...
 
 fmt-check:
