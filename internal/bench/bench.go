@@ -41,6 +41,9 @@ type Options struct {
 	StreamLatency time.Duration
 	StreamRate    float64
 	Joins         int // joins in a row of the joins scenario
+	// GCWait bounds the wait for the server's next garbage collection
+	// before reading its heap (the runtime forces one every 2 minutes).
+	GCWait time.Duration
 }
 
 // Defaults are the sizes of issue 9's acceptance.
@@ -49,6 +52,7 @@ func Defaults() Options {
 		Customers: 100_000, Charges: 30_000, JoinCustomers: 2_000, JoinInvoices: 10_000, StreamRows: 1_000_000,
 		Latencies: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond},
 		Rate:      100, EndpointRate: 25, StreamLatency: 10 * time.Millisecond, StreamRate: 1000, Joins: 10,
+		GCWait: 150 * time.Second,
 	}
 }
 
@@ -59,6 +63,7 @@ func Quick() Options {
 	o.Latencies = []time.Duration{20 * time.Millisecond}
 	o.StreamLatency = 0
 	o.Joins = 3
+	o.GCWait = 5 * time.Second
 	return o
 }
 
@@ -80,8 +85,12 @@ type Result struct {
 	IdleRSS  int64   // the server's RSS before the query, bytes
 	PeakRSS  int64   // the server's peak RSS, bytes
 	AfterRSS int64   // the server's RSS after the query (the joins scenario), bytes
-	Check    string  // "ok: …" or what is wrong with the rows
-	OK       bool    // the rows are right
+	// IdleHeap and AfterHeap are the server's Go heap in use before the
+	// first and after the last join of the joins scenario, bytes.
+	IdleHeap, AfterHeap int64
+	HeapAfterGC         bool   // AfterHeap was read right after a collection: it is the live heap
+	Check               string // "ok: …" or what is wrong with the rows
+	OK                  bool   // the rows are right
 	// Bare is the seconds of a bare Go client reading the same pages (tax).
 	Bare float64
 }
@@ -399,7 +408,11 @@ func Row(r Result) string {
 	}
 	extra := ""
 	if r.Scenario == "joins" {
-		extra = fmt.Sprintf("; RSS after %.0f MB", mb(r.AfterRSS))
+		when := "after a GC"
+		if !r.HeapAfterGC {
+			when = "no GC yet, garbage included"
+		}
+		extra = fmt.Sprintf("; after the last: heap %.1f MB (%s; idle %.1f MB), RSS %.0f MB", mb(r.AfterHeap), when, mb(r.IdleHeap), mb(r.AfterRSS))
 	}
 	rowsPerSec := 0.0
 	if r.Seconds > 0 {

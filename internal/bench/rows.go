@@ -163,6 +163,9 @@ func runJoin(ctx context.Context, o Options, c conditions, times int) (Result, e
 	if err != nil {
 		return r, err
 	}
+	if r.IdleHeap, _, err = st.srv.heapAfterGC(ctx, o.GCWait); err != nil {
+		return r, err
+	}
 	var total float64
 	for run := range times {
 		got := map[string]agg{}
@@ -207,11 +210,12 @@ func runJoin(ctx context.Context, o Options, c conditions, times int) (Result, e
 		}
 	}
 	if times > 1 {
-		// Let the runtime give back what the joins freed, as it does over
-		// a few seconds of idleness.
-		time.Sleep(5 * time.Second)
-		r.AfterRSS, _, err = st.srv.memory()
-		if err != nil {
+		// The heap right after the server's next collection is what the
+		// joins left live; the RSS then shows what the runtime gave back.
+		if r.AfterHeap, r.HeapAfterGC, err = st.srv.heapAfterGC(ctx, o.GCWait); err != nil {
+			return r, err
+		}
+		if r.AfterRSS, _, err = st.srv.memory(); err != nil {
 			return r, err
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -22,10 +24,11 @@ import (
 // server is a stripesql serve child process, so that its memory is its
 // own and can be read from /proc.
 type server struct {
-	cmd    *exec.Cmd
-	db     *sql.DB
-	stderr *lockedBuffer
-	done   chan error
+	cmd     *exec.Cmd
+	db      *sql.DB
+	stderr  *lockedBuffer
+	done    chan error
+	metrics string // the URL of its Prometheus metrics
 }
 
 // startServer runs exe serve against apiBase with the client rate limit
@@ -35,12 +38,21 @@ func startServer(ctx context.Context, exe, apiBase string, rate float64, extra [
 	if err != nil {
 		return nil, err
 	}
+	metricsAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	if rate <= 0 {
 		rate = -1 // the server's flag for unlimited
 	}
 	args := append([]string{"serve", "--api-base", apiBase, "--api-key", "sk_test_bench", "--listen", addr,
-		"--verbosity", "1", "--rate", strconv.FormatFloat(rate, 'f', -1, 64)}, extra...)
-	s := &server{cmd: exec.Command(exe, args...), stderr: &lockedBuffer{}, done: make(chan error, 1)}
+		"--verbosity", "1", "--rate", strconv.FormatFloat(rate, 'f', -1, 64),
+		// The bench's scans are meant to read whole tables: no call budget.
+		"--max-calls", "0",
+		// The Go heap, which /proc cannot tell, comes from the metrics.
+		"--metrics-listen", metricsAddr}, extra...)
+	s := &server{cmd: exec.Command(exe, args...), stderr: &lockedBuffer{}, done: make(chan error, 1),
+		metrics: "http://" + metricsAddr + "/metrics"}
 	s.cmd.Env = cleanEnv()
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -168,4 +180,61 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// heap returns the server's Go heap in use (go_memstats_heap_alloc_bytes)
+// and the time of its last garbage collection. Right after a collection
+// the heap in use is the live heap; later it includes garbage.
+func (s *server) heap(ctx context.Context) (int64, time.Time, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.metrics, nil)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("server metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	var heap, lastGC float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		for name, dst := range map[string]*float64{"go_memstats_heap_alloc_bytes ": &heap, "go_memstats_last_gc_time_seconds ": &lastGC} {
+			if v, ok := strings.CutPrefix(sc.Text(), name); ok {
+				if *dst, err = strconv.ParseFloat(v, 64); err != nil {
+					return 0, time.Time{}, fmt.Errorf("server metrics: %q: %w", sc.Text(), err)
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, time.Time{}, fmt.Errorf("server metrics: %w", err)
+	}
+	if heap == 0 {
+		return 0, time.Time{}, errors.New("server metrics: no go_memstats_heap_alloc_bytes")
+	}
+	sec, frac := math.Modf(lastGC)
+	return int64(heap), time.Unix(int64(sec), int64(frac*1e9)), nil
+}
+
+// heapAfterGC waits, up to wait, for the server's next garbage collection
+// (the Go runtime forces one every two minutes) and returns the heap in
+// use right after it: the live heap. ok is false if none came in time;
+// the heap is then the current one, garbage included.
+func (s *server) heapAfterGC(ctx context.Context, wait time.Duration) (heap int64, ok bool, err error) {
+	start := time.Now()
+	for {
+		h, last, err := s.heap(ctx)
+		if err != nil || last.After(start) {
+			return h, err == nil, err
+		}
+		if time.Since(start) > wait {
+			return h, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
