@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 )
 
 // abandonGrace is how long a query that ran out of time, or was killed, is
@@ -171,6 +172,22 @@ func (h *limitHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query s
 	return h.run(ctx, c, query, callback, func(ctx context.Context, cb mysql.ResultSpoolFn) (string, error) {
 		return h.Handler.ComMultiQuery(ctx, c, query, cb)
 	})
+}
+
+// ComPrepare implements mysql.Handler. Preparing analyzes the statement,
+// which for `SELECT 1+1+…` is where the time goes, so it runs under the
+// statement's limit like a query.
+func (h *limitHandler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
+	var fields []*querypb.Field // read only if the call was not abandoned
+	_, err := h.run(ctx, c, query, nil, func(ctx context.Context, _ mysql.ResultSpoolFn) (string, error) {
+		f, err := h.Handler.ComPrepare(ctx, c, query, prepare)
+		fields = f
+		return "", err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fields, nil
 }
 
 // ComStmtExecute implements mysql.Handler. A prepared statement gets the

@@ -217,7 +217,11 @@ func TestUsersAndGrantsSurviveRestart(t *testing.T) {
 		"CREATE USER 'tab'@'%' IDENTIFIED BY 'Tab-pw-1'",
 		"GRANT SELECT ON shop.items TO 'tab'@'%'",
 		"CREATE USER 'writer'@'%' IDENTIFIED BY 'Writer-pw-1'",
-		"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON shop.* TO 'writer'@'%'")
+		"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE ON shop.* TO 'writer'@'%'",
+		"CREATE ROLE 'readonly'",
+		"GRANT SELECT, EXECUTE ON shop.* TO 'readonly'",
+		"CREATE USER 'analyst'@'%' IDENTIFIED BY 'Analyst-pw-1'",
+		"GRANT 'readonly' TO 'analyst'@'%'")
 	admin.Close()
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
@@ -260,6 +264,17 @@ func TestUsersAndGrantsSurviveRestart(t *testing.T) {
 	if _, err := reader.Exec("SET max_execution_time = 5000"); err != nil {
 		t.Errorf("reader SET (session): %v", err)
 	}
+
+	// The read-only role, through a user it was granted to: reads and the
+	// procedures that read, nothing that writes.
+	analyst := second.openAs(t, "analyst", "Analyst-pw-1", nil)
+	if got := queryStrings(t, analyst, "CALL MyProc('a')"); len(got) != 1 || got[0] != "hello a" {
+		t.Errorf("analyst (role readonly) CALL MyProc = %v", got)
+	}
+	_, err = analyst.Exec("CALL Touch()")
+	wantCode(t, "analyst (role readonly): CALL Touch()", err, erProcAccessDenied)
+	_, err = analyst.Exec("DELETE FROM items")
+	wantCode(t, "analyst (role readonly): DELETE", err, commandDenied)
 
 	tab := second.openAs(t, "tab", "Tab-pw-1", nil)
 	if got := queryStrings(t, tab, "SELECT name FROM items WHERE id = 1"); len(got) != 1 || got[0] != "apple" {
@@ -451,6 +466,22 @@ func TestLongExpressionIsCancelledAtTheTimeLimit(t *testing.T) {
 	_, err = conn.ExecContext(ctx, q)
 	wantCode(t, "100 KB expression", err, 3024)
 	t.Logf("%d-byte expression under max_execution_time = 1000: error after %v", len(q), time.Since(began).Round(time.Millisecond))
+}
+
+func TestLongExpressionIsCancelledWhenPrepared(t *testing.T) {
+	ts := start(t, Config{})
+	ctx := context.Background()
+	conn, err := ts.open(t).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Raw(func(any) error { return driver.ErrBadConn })
+	if _, err := conn.ExecContext(ctx, "SET max_execution_time = 500"); err != nil {
+		t.Fatal(err)
+	}
+	// An argument makes the driver prepare the statement (COM_STMT_PREPARE).
+	_, err = conn.ExecContext(ctx, longSum(20_000)+" + ?", 1)
+	wantCode(t, "prepared 40 KB expression", err, 3024)
 }
 
 func TestKillQueryInterruptsAnalysis(t *testing.T) {
