@@ -108,6 +108,33 @@ public class JdbcClient {
             long after = stripeRequests(c);
             check(after == before, "metadata made " + (after - before) + " Stripe requests");
 
+            // tinyint(1) is a boolean to Connector/J (issue 16): the column is
+            // sent with display width 1, in both protocols.
+            try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT Livemode, Paid FROM Charges LIMIT 1")) {
+                check(r.next(), "no charge");
+                check(r.getObject(1) instanceof Boolean, "Livemode is " + r.getObject(1).getClass());
+                check(r.getMetaData().getColumnType(2) == Types.BOOLEAN || r.getMetaData().getColumnType(2) == Types.BIT,
+                        "Paid column type " + r.getMetaData().getColumnTypeName(2));
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT Paid FROM Charges WHERE Amount >= ? LIMIT 1");) {
+                p.setLong(1, 0);
+                try (ResultSet r = p.executeQuery()) {
+                    check(r.next() && r.getObject(1) instanceof Boolean, "prepared Paid is not a Boolean");
+                }
+            }
+            // MySQL's error codes and SQLSTATEs reach JDBC's exceptions.
+            String[][] errs = {{"SELECT Nope FROM Charges", "1054", "42S22"}, {"SELEC 1", "1064", "42000"},
+                    {"SELECT * FROM NoSuchTable", "1146", "42S02"}};
+            for (String[] e : errs) {
+                try (Statement s = c.createStatement()) {
+                    s.executeQuery(e[0]);
+                    check(false, e[0] + " did not fail");
+                } catch (SQLException ex) {
+                    check(String.valueOf(ex.getErrorCode()).equals(e[1]) && e[2].equals(ex.getSQLState()),
+                            e[0] + ": " + ex.getErrorCode() + " (" + ex.getSQLState() + "), want " + e[1] + " (" + e[2] + ")");
+                }
+            }
+
             // A write with RETURNING, through a server-side prepared statement.
             try (PreparedStatement p = c.prepareStatement("INSERT INTO Customers (Name, Email) VALUES (?, ?) RETURNING Id, Name, Created")) {
                 p.setString(1, "From JDBC");

@@ -37,4 +37,13 @@ q "SHOW FULL COLUMNS FROM Charges" >/dev/null
 after=$(q "SHOW GLOBAL STATUS LIKE 'Stripe_requests'" | cut -f2)
 [ "$before" = "$after" ] || fail "metadata made $((after - before)) Stripe requests"
 
+# Doubles in full below 1e15, as MySQL prints them (issue 16); mycli
+# prints PyMySQL's float, so only the mysql CLI shows the server's text.
+if [ "$client" = mysql ]; then
+	doubles=$(q "SELECT 1107900e0, CAST(SUM(Amount) AS DOUBLE) * 0 + 1107900, 1e15, 0.00001e0 FROM Charges")
+	[ "$doubles" = $'1107900\t1107900\t1e15\t0.00001' ] || fail "doubles printed as $doubles"
+	err=$(q "SELECT Nope FROM Charges" 2>&1 || true)
+	[[ $err == *"ERROR 1054 (42S22)"* ]] || fail "unknown column gave $err"
+fi
+
 echo "ok $client: $n charges, SUM $sum, AVG $avg, SUM/100 $dollars; $fks foreign keys, metadata at 0 Stripe calls"

@@ -86,5 +86,20 @@ with engine.connect() as c:
           "SUM dtype %s, values %r" % (agg["total"].dtype, list(agg["total"])))
     check(sum(agg["total"]) == expected, "per-currency sums add up to %s" % expected)
 
+# MySQL's error codes (issue 16): PyMySQL raises ProgrammingError for a
+# syntax error and an unknown table, and the codes are MySQL's.
+for query, code, cls in [("SELECT Nope FROM Charges", 1054, pymysql.err.OperationalError),
+                         ("SELEC 1", 1064, pymysql.err.ProgrammingError),
+                         ("SELECT * FROM NoSuchTable", 1146, pymysql.err.ProgrammingError)]:
+    try:
+        cur.execute(query)
+        check(False, "%s did not fail" % query)
+    except pymysql.err.MySQLError as e:
+        check(type(e) is cls and e.args[0] == code, "%s: %s %r, want %s %d" % (query, type(e).__name__, e.args, cls.__name__, code))
+
+# tinyint(1) is sent with display width 1 (PyMySQL's internal_size).
+cur.execute("SELECT Livemode, Paid FROM Charges LIMIT 1")
+check([d[3] for d in cur.description] == [1, 1], "tinyint(1) widths %r" % (cur.description,))
+
 print("ok python: PyMySQL %s, SQLAlchemy inspector, pandas %s: %d charges, SUM %s, AVG %s, %d foreign keys on Invoices, %d tables inspected at 0 Stripe calls"
       % (pymysql.__version__, pandas.__version__, len(rows), s, a, len(fks), len(tables)))

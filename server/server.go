@@ -166,8 +166,13 @@ func New(cfg Config) (_ *Server, err error) {
 		log:      log,
 		closed:   make(chan struct{}),
 	}
+	booleans, err := booleanColumns(cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	limits := newQueryLimits()
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
+		inner = newCompatHandler(inner, booleans)
 		inner = &limitHandler{Handler: inner, limits: limits}
 		inner = observe(inner, cfg.Observer)
 		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)

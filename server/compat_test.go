@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+
+	"github.com/dolthub/go-mysql-server/memory"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
+	vmysql "github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/sqltypes"
+)
+
+// newFlagsDB returns database "shop" with table flags(id, paid
+// tinyint(1), level tinyint, ratio double) holding one row.
+func newFlagsDB(t *testing.T) sql.Database {
+	t.Helper()
+	db := memory.NewDatabase("shop")
+	ctx := sql.NewEmptyContext()
+	schema := sql.NewPrimaryKeySchema(sql.Schema{
+		{Name: "id", Type: types.Int64, Source: "flags", PrimaryKey: true},
+		{Name: "paid", Type: types.Boolean, Source: "flags", Nullable: true},
+		{Name: "level", Type: types.Int8, Source: "flags", Nullable: true},
+		{Name: "ratio", Type: types.Float64, Source: "flags", Nullable: true},
+	})
+	flags := memory.NewLocalTable(ctx, db, "flags", schema, db.GetForeignKeyCollection())
+	db.AddTable("flags", flags)
+	if err := flags.Insert(ctx, sql.Row{int64(1), int8(1), int8(7), float64(1107900)}); err != nil {
+		t.Fatal(err)
+	}
+	return bareDB{db}
+}
+
+// rawConn is a vitess client connection, which shows the fields and the
+// text of values exactly as the server sent them.
+func rawConn(t *testing.T, ts *testServer) *vmysql.Conn {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(ts.Addr().String())
+	p, _ := strconv.Atoi(port)
+	c, err := vmysql.Connect(context.Background(), &vmysql.ConnParams{Host: host, Port: p, Uname: ts.user, Pass: ts.password, DbName: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestMySQLErrorCodesAndStates(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	for _, tc := range []struct {
+		query string
+		code  uint16
+		state string
+	}{
+		{"SELECT nope FROM items", 1054, "42S22"},
+		{"SELEC 1", 1064, "42000"},
+		{"SELECT * FROM nothere", 1146, "42S02"},
+		{"SELECT makedate_nope(1)", 1305, "42000"},
+		{"SELECT id FROM items, items i2", 1052, "23000"},
+		{"INSERT INTO items VALUES (1, 'dup')", 1062, "23000"},
+		{"INSERT INTO items (id, name) VALUES (9)", 1136, "21S01"},
+		{"SELECT (SELECT id FROM items)", 1242, "21000"},
+		{"SELECT * FROM nodb.x", 1049, "42000"},
+		{"SELECT @@nope_variable", 1193, "HY000"},
+	} {
+		_, err := db.Exec(tc.query)
+		if err == nil {
+			t.Errorf("%s: no error", tc.query)
+			continue
+		}
+		me := mysqlError(t, err)
+		if me.Number != tc.code || string(me.SQLState[:]) != tc.state {
+			t.Errorf("%s: %d (%s) %q, want %d (%s)", tc.query, me.Number, me.SQLState[:], me.Message, tc.code, tc.state)
+		}
+	}
+}
+
+func TestTinyint1HasDisplayWidth1AndDoublesPrintInFull(t *testing.T) {
+	ts := start(t, Config{Database: newFlagsDB(t)})
+	c := rawConn(t, ts)
+	res, err := c.ExecuteFetch("SELECT f.paid, level, ratio, ratio * 1e8, ratio / 1e12, paid = 1 FROM flags f", 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var widths []uint32
+	for _, f := range res.Fields {
+		widths = append(widths, f.ColumnLength)
+	}
+	// paid is tinyint(1) even through an alias; level a plain tinyint; an
+	// expression keeps the engine's width.
+	if widths[0] != 1 || widths[1] != 4 || widths[5] == 1 {
+		t.Errorf("column lengths %v, want paid 1, level 4", widths)
+	}
+	var got []string
+	for _, v := range res.Rows[0][2:5] {
+		got = append(got, v.ToString())
+	}
+	want := []string{"1107900", "110790000000000", "0.0000011079"}
+	if res.Rows[0][2].Type() != sqltypes.Float64 || !slicesEqual(got, want) {
+		t.Errorf("doubles %v (%v), want %v", got, res.Rows[0][2].Type(), want)
+	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFormatDoubleAsMySQL(t *testing.T) {
+	// Expected texts are what MySQL 8.0 prints for SELECT <v>e0.
+	for _, tc := range []struct {
+		f    float64
+		want string
+	}{
+		{1107900, "1107900"},
+		{-1107900, "-1107900"},
+		{0.1, "0.1"},
+		{1.5, "1.5"},
+		{100000000000000, "100000000000000"},
+		{999999999999999, "999999999999999"},
+		{1e15, "1e15"},
+		{1.5e15, "1.5e15"},
+		{1234567890123456.8, "1234567890123456.8"},
+		{1e100, "1e100"},
+		{0.00001, "0.00001"},
+		{1e-15, "0.000000000000001"},
+		{1e-16, "1e-16"},
+		{-2.5e-20, "-2.5e-20"},
+		{0, "0"},
+		{1.7976931348623157e308, "1.7976931348623157e308"},
+	} {
+		if got := formatDouble(tc.f); got != tc.want {
+			t.Errorf("formatDouble(%v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
