@@ -69,6 +69,10 @@ type Action struct {
 	Table   string
 	Comment string
 	Params  []ActionParam
+	// Result are the columns of the returned object when no table has
+	// them (an account link: Id, Url, …); the procedure returns them
+	// after Success. Empty when Table is set.
+	Result []Column
 }
 
 // RequiredParams returns the parameters every call passes.
@@ -109,9 +113,6 @@ func (a *Action) validate() error {
 			return fmt.Errorf("required parameter %s after an optional one", p.Name)
 		}
 		optional = optional || !p.Required
-		if !p.Required && p.Kind == ParamJSON {
-			return fmt.Errorf("optional parameter %s is JSON; only scalars make overloads", p.Name)
-		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -290,8 +291,53 @@ func sweepProcedures(t *testing.T, e *env, rec *requestLog, spec sweepSpec, cat 
 			}
 		}
 		q := "CALL " + p.Name + "(" + strings.Join(args, ", ") + ")"
-		rec.expect(t, tl, e, q, p.Method, "procedure calls")
+		cols, row := rec.expectResult(t, tl, e, q, p.Method, "procedure calls")
+		if cols == nil {
+			continue // failed, and counted as such
+		}
+		// A procedure whose endpoint returns an object returns more than
+		// Success: its columns (or AcceptQuote's InvoiceId).
+		if returnsObject(spec, generated, p) {
+			if len(cols) < 2 {
+				tl.fail("%s: the endpoint returns an object, the procedure only %v", q, cols)
+			} else {
+				tl.add("procedures returning their object")
+			}
+		}
+		if p.Name == "CreateAccountLink" {
+			if row["Url"] == "" || row["Url"] == "NULL" {
+				tl.fail("%s: no Url in %v", q, row)
+			} else {
+				tl.add("CreateAccountLink Url")
+			}
+		}
 	}
+}
+
+// returnsObject reports whether p's Stripe endpoint answers with an
+// object that has fields (found through the generated action of the same
+// endpoint, for the hand-written procedures).
+func returnsObject(spec sweepSpec, generated map[string]*catalog.Action, p procedures.Procedure) bool {
+	anon := func(path string) string {
+		segs := strings.Split(path, "/")
+		for i, s := range segs {
+			if strings.HasPrefix(s, "{") {
+				segs[i] = "{}"
+			}
+		}
+		return strings.Join(segs, "/")
+	}
+	for _, a := range generated {
+		if a.Method == p.Method && anon(a.Path) == anon(p.Path) {
+			op := spec.Operation(a.Method, a.Path)
+			if op == nil {
+				return false
+			}
+			sc := spec.ResponseSchema(op)
+			return sc != nil && len(sc.Properties) > 0
+		}
+	}
+	return false
 }
 
 // requestLog passes requests to stripe-mock and records them with the
@@ -343,12 +389,41 @@ func (s *statusWriter) WriteHeader(code int) {
 // expect runs a statement that must send a method request stripe-mock
 // accepts, and counts it as what.
 func (l *requestLog) expect(t *testing.T, tl *tally, e *env, q, method, what string) {
+	l.expectResult(t, tl, e, q, method, what)
+}
+
+// expectResult is expect that also returns the columns and the first row
+// (values as strings, "NULL" for NULL); nil columns when it failed.
+func (l *requestLog) expectResult(t *testing.T, tl *tally, e *env, q, method, what string) ([]string, map[string]string) {
 	l.take()
+	var cols []string
+	first := map[string]string{}
 	rows, err := e.db.Query(q)
 	if err == nil {
+		cols, err = rows.Columns()
+		n := 0
 		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if scanErr := rows.Scan(ptrs...); scanErr != nil && err == nil {
+				err = scanErr
+			}
+			if n == 0 {
+				for i, c := range cols {
+					first[c] = "NULL"
+					if vals[i].Valid {
+						first[c] = vals[i].String
+					}
+				}
+			}
+			n++
 		}
-		err = rows.Err()
+		if err == nil {
+			err = rows.Err()
+		}
 		rows.Close()
 	}
 	sent := false
@@ -358,7 +433,7 @@ func (l *requestLog) expect(t *testing.T, tl *tally, e *env, q, method, what str
 		}
 		if !strings.HasSuffix(line, " OK") {
 			tl.fail("%s: stripe-mock answered %s", q, line)
-			return
+			return nil, nil
 		}
 	}
 	switch {
@@ -368,5 +443,7 @@ func (l *requestLog) expect(t *testing.T, tl *tally, e *env, q, method, what str
 		tl.fail("%s: no %s request was sent", q, method)
 	default:
 		tl.add(what)
+		return cols, first
 	}
+	return nil, nil
 }

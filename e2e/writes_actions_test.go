@@ -24,6 +24,10 @@ func TestContractActionsVerbatim(t *testing.T) {
 	c := e.conn(t)
 	piColumns := append([]string{"Success"}, c.describe("PaymentIntents")...)
 	invoiceColumns := append([]string{"Success"}, c.describe("Invoices")...)
+	// The contract's "one row: Success" actions return the object too
+	// (issue 14), after Success.
+	pmColumns := append([]string{"Success"}, c.describe("PaymentMethods")...)
+	quoteColumns := append([]string{"Success"}, c.describe("Quotes")...)
 
 	ids := func(q string) []string {
 		rows, _ := c.query(q)
@@ -102,8 +106,8 @@ func TestContractActionsVerbatim(t *testing.T) {
 	_, _, reqs := c.call(verbatim(`CALL AttachPaymentMethodToCustomer('pm_…', 'cus_…')`, "pm_…", pm, "cus_…", customer))
 	wantLines(t, "attach", reqs, []string{"POST /v1/payment_methods/" + pm + "/attach customer=" + customer})
 	wantRow(t, "attached", c.row("SELECT CustomerId FROM PaymentMethods WHERE Id = ?", pm), map[string]string{"CustomerId": customer})
-	run(check{`CALL DetachPaymentMethodFromCustomer('pm_…')`, []string{"pm_…", pm}, nil,
-		map[string]string{"Success": "true"},
+	run(check{`CALL DetachPaymentMethodFromCustomer('pm_…')`, []string{"pm_…", pm}, pmColumns,
+		map[string]string{"Success": "true", "Id": pm, "CustomerId": "NULL"},
 		"POST /v1/payment_methods/" + pm + "/detach",
 		"SELECT CustomerId FROM PaymentMethods WHERE Id = ?", map[string]string{"CustomerId": "NULL"}})
 
@@ -119,7 +123,7 @@ func TestContractActionsVerbatim(t *testing.T) {
 
 	// FinalizeQuote, AcceptQuote, CancelQuote.
 	quote := c.value("SELECT Id FROM Quotes WHERE Status = 'draft' LIMIT 1")
-	run(check{`CALL FinalizeQuote('qt_…')`, []string{"qt_…", quote}, nil, map[string]string{"Success": "true"},
+	run(check{`CALL FinalizeQuote('qt_…')`, []string{"qt_…", quote}, quoteColumns, map[string]string{"Success": "true", "Id": quote, "Status": "open"},
 		"POST /v1/quotes/" + quote + "/finalize",
 		"SELECT Status FROM Quotes WHERE Id = ?", map[string]string{"Status": "open"}})
 	row = run(check{`CALL AcceptQuote('qt_…')`, []string{"qt_…", quote}, []string{"InvoiceId", "Success"}, map[string]string{"Success": "true"},
@@ -132,7 +136,7 @@ func TestContractActionsVerbatim(t *testing.T) {
 		wantRow(t, "the accepted quote's invoice", c.row("SELECT Id, Status FROM Invoices WHERE Id = ?", inv), map[string]string{"Id": inv, "Status": "draft"})
 	}
 	open := c.value("SELECT Id FROM Quotes WHERE Status = 'open' LIMIT 1")
-	run(check{`CALL CancelQuote('qt_…')`, []string{"qt_…", open}, nil, map[string]string{"Success": "true"},
+	run(check{`CALL CancelQuote('qt_…')`, []string{"qt_…", open}, quoteColumns, map[string]string{"Success": "true", "Id": open, "Status": "canceled"},
 		"POST /v1/quotes/" + open + "/cancel",
 		"SELECT Status FROM Quotes WHERE Id = ?", map[string]string{"Status": "canceled"}})
 }

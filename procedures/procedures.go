@@ -91,6 +91,10 @@ type action struct {
 	optional []param
 	// table is the table whose columns follow Success; "" for none.
 	table string
+	// result, when no table reads the returned object (an account link),
+	// are that object's columns, which follow Success; object names it.
+	result []catalog.Column
+	object string
 	// invoiceID makes the result InvoiceId, Success (AcceptQuote), the
 	// invoice being the returned object's "invoice".
 	invoiceID bool
@@ -109,12 +113,13 @@ var actions = []action{
 	{name: "CancelPaymentIntent", idName: "PaymentIntentId", method: http.MethodPost, path: "/v1/payment_intents/{id}/cancel",
 		table: "PaymentIntents"},
 	{name: "AttachPaymentMethodToCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/attach",
-		second: &param{name: "CustomerId", form: "customer", kind: text, required: true}},
-	{name: "DetachPaymentMethodFromCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/detach"},
+		second: &param{name: "CustomerId", form: "customer", kind: text, required: true}, table: "PaymentMethods"},
+	{name: "DetachPaymentMethodFromCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/detach",
+		table: "PaymentMethods"},
 	{name: "FinalizeInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/finalize", table: "Invoices"},
-	{name: "FinalizeQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/finalize"},
+	{name: "FinalizeQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/finalize", table: "Quotes"},
 	{name: "AcceptQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/accept", invoiceID: true},
-	{name: "CancelQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/cancel"},
+	{name: "CancelQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/cancel", table: "Quotes"},
 
 	{name: "VoidInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/void", table: "Invoices"},
 	{name: "PayInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/pay", table: "Invoices"},
@@ -198,6 +203,9 @@ func describe(cat *catalog.Catalog) ([]action, error) {
 		if _, ok := cat.Lookup(a.table); !ok {
 			a.table = ""
 		}
+		if a.table == "" && len(ca.Result) > 0 {
+			a.result, a.object = ca.Result, ca.Object
+		}
 		list = append(list, a)
 	}
 	return list, nil
@@ -267,6 +275,12 @@ func (a action) returns() string {
 		return "InvoiceId, Success"
 	case a.table != "":
 		return "Success and the " + a.table + " columns"
+	case len(a.result) > 0:
+		names := make([]string, len(a.result))
+		for i, c := range a.result {
+			names[i] = c.Name
+		}
+		return "Success and the " + a.object + "'s " + strings.Join(names, ", ")
 	}
 	return "Success"
 }
@@ -347,6 +361,13 @@ func (a action) schema(db *tables.Database) (sql.Schema, error) {
 		}
 		schema = append(schema, cols...)
 	}
+	if len(a.result) > 0 {
+		cols := tables.ObjectColumns(a.result)
+		for _, c := range cols {
+			c.Source = a.name
+		}
+		schema = append(schema, cols...)
+	}
 	return schema, nil
 }
 
@@ -408,6 +429,13 @@ func (a action) run(ctx *sql.Context, db *tables.Database, params []param, args 
 	row := sql.Row{"true"}
 	if a.table != "" {
 		vals, err := db.ResultRow(a.table, obj)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.name, err)
+		}
+		row = append(row, vals...)
+	}
+	if len(a.result) > 0 {
+		vals, err := tables.ObjectRow(a.object, a.result, obj)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.name, err)
 		}

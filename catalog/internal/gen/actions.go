@@ -164,6 +164,10 @@ func (b *builder) action(e stripespec.Endpoint) *action {
 	if respObject != "" {
 		if t := b.byObject(respObject); t != nil {
 			a.Table = t.Name
+		} else if sc := b.spec.ResponseSchema(e.Op); sc != nil && len(sc.Properties) > 0 {
+			// No table reads this object (Stripe cannot list it), yet it
+			// is the point of the call: an account link's url, a token's id.
+			a.Result = b.columns(sc)
 		}
 	}
 	for i, s := range segs {
@@ -178,7 +182,10 @@ func (b *builder) action(e stripespec.Endpoint) *action {
 		body, _ = b.spec.BodySchema(e.Op)
 	}
 	if body != nil {
-		var optional []actionParam
+		// Optional objects (a token's card, a session's components) come
+		// after the optional scalars, so that adding them left the
+		// scalars' overloads as they were.
+		var optional, objects []actionParam
 		for _, p := range stripespec.PropertyNames(body) {
 			if p == "expand" {
 				continue
@@ -197,9 +204,12 @@ func (b *builder) action(e stripespec.Endpoint) *action {
 				a.Params = append(a.Params, ap)
 			case ap.Kind != pJSON:
 				optional = append(optional, ap)
+			default:
+				objects = append(objects, ap)
 			}
 		}
 		a.Params = append(a.Params, optional...)
+		a.Params = append(a.Params, objects...)
 	}
 	return a
 }

@@ -127,6 +127,9 @@ type action struct {
 	Object  string
 	Comment string
 	Params  []actionParam
+	// Result are the columns of the returned object when no table has
+	// them (an account link, an ephemeral key): the procedure returns them.
+	Result []*column
 }
 
 type omission struct {

@@ -165,7 +165,15 @@ func renderActions(bd *builder) ([]byte, error) {
 			}
 			b.WriteString("\t\t\t{" + strings.Join(parts, ", ") + "},\n")
 		}
-		b.WriteString("\t\t}},\n")
+		b.WriteString("\t\t}")
+		if len(a.Result) > 0 {
+			b.WriteString(", Result: []Column{\n")
+			for _, c := range a.Result {
+				b.WriteString("\t\t\t{" + columnLiteral(c) + "},\n")
+			}
+			b.WriteString("\t\t}")
+		}
+		b.WriteString("},\n")
 	}
 	b.WriteString("\t}\n}\n")
 	return format.Source(b.Bytes())
