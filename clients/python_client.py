@@ -101,5 +101,41 @@ for query, code, cls in [("SELECT Nope FROM Charges", 1054, pymysql.err.Operatio
 cur.execute("SELECT Livemode, Paid FROM Charges LIMIT 1")
 check([d[3] for d in cur.description] == [1, 1], "tinyint(1) widths %r" % (cur.description,))
 
-print("ok python: PyMySQL %s, SQLAlchemy inspector, pandas %s: %d charges, SUM %s, AVG %s, %d foreign keys on Invoices, %d tables inspected at 0 Stripe calls"
-      % (pymysql.__version__, pandas.__version__, len(rows), s, a, len(fks), len(tables)))
+# ORM inserts (issue 16): Id NULL means Stripe assigns it; RETURNING gives
+# it back, and the SQLAlchemy 1.4 ORM gets it in flush() through the
+# README's after_insert event reading stripe_last_insert_id().
+cur.execute("INSERT INTO Customers (Id, Name) VALUES (NULL, 'orm null id') RETURNING Id")
+new_id = cur.fetchone()[0]
+check(new_id.startswith("cus_"), "INSERT Id NULL RETURNING gave %r" % (new_id,))
+conn.commit()
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy.orm.attributes import set_committed_value
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "Customers"
+    Id = sa.Column(sa.String(255), primary_key=True)
+    Name = sa.Column(sa.String(255))
+
+
+@sa.event.listens_for(Base, "after_insert", propagate=True)
+def stripe_id(mapper, connection, target):
+    if target.Id is None:
+        set_committed_value(target, "Id", connection.execute(text("SELECT stripe_last_insert_id()")).scalar())
+
+
+with Session(engine) as session:
+    customer = Customer(Name="from the ORM")
+    session.add(customer)
+    session.flush()
+    check(customer.Id is not None and customer.Id.startswith("cus_"), "ORM flush gave Id %r" % customer.Id)
+    session.commit()
+    check(session.get(Customer, customer.Id).Name == "from the ORM", "ORM reads back %s" % customer.Id)
+orm_id = customer.Id
+
+print("ok python: PyMySQL %s, SQLAlchemy inspector, pandas %s: %d charges, SUM %s, AVG %s, %d foreign keys on Invoices, %d tables inspected at 0 Stripe calls; Id NULL RETURNING %s, ORM flush %s"
+      % (pymysql.__version__, pandas.__version__, len(rows), s, a, len(fks), len(tables), new_id, orm_id))

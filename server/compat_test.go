@@ -8,6 +8,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/dolthub/go-mysql-server/sql/types"
 	vmysql "github.com/dolthub/vitess/go/mysql"
 	"github.com/dolthub/vitess/go/sqltypes"
@@ -142,4 +143,44 @@ func TestFormatDoubleAsMySQL(t *testing.T) {
 			t.Errorf("formatDouble(%v) = %q, want %q", tc.f, got, tc.want)
 		}
 	}
+}
+
+// newKeyedDB returns database "shop" with table notes(id varchar primary
+// key default 'assigned', body), a key the database assigns, and items,
+// whose integer key has no default.
+func newKeyedDB(t *testing.T) sql.Database {
+	t.Helper()
+	db := newShopDB(t).(bareDB).Database.(*memory.Database)
+	ctx := sql.NewEmptyContext()
+	def, err := sql.NewColumnDefaultValue(expression.NewLiteral("assigned", types.Text), types.Text, true, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := sql.NewPrimaryKeySchema(sql.Schema{
+		{Name: "id", Type: types.Text, Source: "notes", PrimaryKey: true, Default: def},
+		{Name: "body", Type: types.Text, Source: "notes", Nullable: true},
+	})
+	db.AddTable("notes", memory.NewLocalTable(ctx, db, "notes", schema, db.GetForeignKeyCollection()))
+	return bareDB{db}
+}
+
+func TestInsertNullIntoAssignedKeyMeansDefault(t *testing.T) {
+	db := start(t, Config{Database: newKeyedDB(t)}).open(t)
+	// As an ORM sends it: NULL for the key, through a prepared statement.
+	if _, err := db.Exec("INSERT INTO notes (id, body) VALUES (?, ?)", nil, "from an ORM"); err != nil {
+		t.Fatalf("insert with a NULL key: %v", err)
+	}
+	// And as text, with the column named in another case.
+	if _, err := db.Exec("INSERT INTO notes (ID, body) VALUES (NULL, 'typed')"); err == nil {
+		t.Errorf("a second row with the same assigned key was accepted")
+	} else {
+		wantCode(t, "second assigned key", err, 1062) // the memory table's key is the default itself
+	}
+	got := queryStrings(t, db, "SELECT concat(id, '/', body) FROM notes")
+	if len(got) != 1 || got[0] != "assigned/from an ORM" {
+		t.Errorf("notes %v, want [assigned/from an ORM]", got)
+	}
+	// A key without a default still refuses NULL, as MySQL does.
+	_, err := db.Exec("INSERT INTO items (id, name) VALUES (NULL, 'x')")
+	wantCode(t, "NULL integer key", err, 1048)
 }

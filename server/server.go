@@ -138,6 +138,7 @@ func New(cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	registerAssignedKeyRule()
 	builder := analyzer.NewBuilder(pro)
 	vars := accessRule(cfg.CappedVariables)
 	builder.AddPostAnalyzeRule(vars.Id, vars.Apply)
