@@ -252,9 +252,12 @@ func TestProceduresAreListed(t *testing.T) {
 	wantLines(t, "SHOW PROCEDURE STATUS", reqs, nil)
 	names := map[string]bool{}
 	for _, r := range rows {
-		// The engine lists procedure names in lower case, as it stores
-		// them; MySQL compares routine names case-insensitively anyway.
-		names[strings.ToLower(r["Name"])] = true
+		// Names as declared (the engine stores them lower-cased; the
+		// server gives them back their case), with a real Created.
+		names[r["Name"]] = true
+		if !strings.HasPrefix(r["Created"], "20") {
+			t.Errorf("%s: Created = %s", r["Name"], r["Created"])
+		}
 	}
 	for _, n := range []string{
 		"ConfirmPaymentIntent", "CapturePaymentIntent", "CancelPaymentIntent", "AttachPaymentMethodToCustomer",
@@ -262,15 +265,15 @@ func TestProceduresAreListed(t *testing.T) {
 		"VoidInvoice", "PayInvoice", "SendInvoice", "MarkInvoiceUncollectible", "CancelSubscription",
 		"ResumeSubscription", "RefundCharge",
 	} {
-		if !names[strings.ToLower(n)] {
+		if !names[n] {
 			t.Errorf("SHOW PROCEDURE STATUS lacks %s (has %v)", n, names)
 		}
 	}
 	wantRow(t, "ROUTINES", c.row("SELECT ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_COMMENT FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'stripe' AND ROUTINE_NAME = 'ConfirmPaymentIntent'"),
-		map[string]string{"ROUTINE_NAME": "confirmpaymentintent", "ROUTINE_TYPE": "PROCEDURE",
+		map[string]string{"ROUTINE_NAME": "ConfirmPaymentIntent", "ROUTINE_TYPE": "PROCEDURE",
 			"ROUTINE_COMMENT": "Stripe action: POST /v1/payment_intents/{id}/confirm; returns Success and the PaymentIntents columns; ReturnUrl may be left out"})
 	params, _ := c.query("SELECT PARAMETER_NAME, DATA_TYPE FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = 'stripe' AND SPECIFIC_NAME = 'AttachPaymentMethodToCustomer' ORDER BY ORDINAL_POSITION")
-	if len(params) != 2 || params[0]["PARAMETER_NAME"] != "paymentmethodid" || params[1]["PARAMETER_NAME"] != "customerid" || params[0]["DATA_TYPE"] != "varchar" {
+	if len(params) != 2 || params[0]["PARAMETER_NAME"] != "PaymentMethodId" || params[1]["PARAMETER_NAME"] != "CustomerId" || params[0]["DATA_TYPE"] != "varchar" {
 		t.Errorf("PARAMETERS of AttachPaymentMethodToCustomer = %v", params)
 	}
 	if err, _ := c.fail("CREATE PROCEDURE mine() SELECT 1"); !strings.Contains(err.Error(), "stored procedures are built in") {

@@ -145,12 +145,15 @@ func All(db *tables.Database) ([]sql.ExternalStoredProcedureDetails, error) {
 	}
 	var out []sql.ExternalStoredProcedureDetails
 	var listing []sql.StoredProcedureDetails
+	// The procedures come into being with the server: Created is when it
+	// started (what SHOW PROCEDURE STATUS shows), not the Unix epoch.
+	created := time.Now().UTC().Truncate(time.Second)
 	for _, a := range list {
 		listing = append(listing, sql.StoredProcedureDetails{
 			Name:            a.name,
 			CreateStatement: a.createStatement(),
-			CreatedAt:       listedAt,
-			ModifiedAt:      listedAt,
+			CreatedAt:       created,
+			ModifiedAt:      created,
 		})
 		schema, err := a.schema(db)
 		if err != nil {
@@ -263,10 +266,6 @@ func fromCatalog(ca *catalog.Action) action {
 	}
 	return a
 }
-
-// listedAt is the creation time procedures are listed with (GMS uses the
-// same for its own Go procedures).
-var listedAt = time.Unix(1, 0).UTC()
 
 // returns describes the result set.
 func (a action) returns() string {

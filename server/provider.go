@@ -124,6 +124,15 @@ func (p *provider) ExternalStoredProcedure(_ *sql.Context, name string, numOfPar
 }
 
 // ExternalStoredProcedures implements sql.ExternalStoredProcedureProvider.
-func (p *provider) ExternalStoredProcedures(_ *sql.Context, name string) ([]sql.ExternalStoredProcedureDetails, error) {
+// GMS asks only for SHOW CREATE PROCEDURE, which then shows a statement
+// without parameters ("CREATE PROCEDURE x() SELECT 'External stored
+// procedure'"); when the database lists the procedure itself, with its
+// parameters, none is returned, so that SHOW CREATE PROCEDURE shows that.
+func (p *provider) ExternalStoredProcedures(ctx *sql.Context, name string) ([]sql.ExternalStoredProcedureDetails, error) {
+	if pdb, ok := p.db.(sql.StoredProcedureDatabase); ok {
+		if _, listed, err := pdb.GetStoredProcedure(ctx, name); err == nil && listed {
+			return nil, nil
+		}
+	}
 	return p.procs.LookupByName(name)
 }

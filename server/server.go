@@ -142,6 +142,8 @@ func New(cfg Config) (_ *Server, err error) {
 	builder := analyzer.NewBuilder(pro)
 	vars := accessRule(cfg.CappedVariables)
 	builder.AddPostAnalyzeRule(vars.Id, vars.Apply)
+	cased := routineCaseRule(pro.db)
+	builder.AddPostAnalyzeRule(cased.Id, cased.Apply)
 	for _, r := range cfg.AnalyzerRules {
 		builder.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
