@@ -169,7 +169,6 @@ type writeResult struct {
 	err       error // Stripe's refusal, the last failure, or why not sent
 	requestID string
 	attempts  int
-	verified  bool // applied by verification after an ambiguous answer
 }
 
 // write sends one call of st, logging it before and after, and
@@ -205,7 +204,7 @@ func (d *Database) write(ctx *sql.Context, st *writeStatement, call *writeCall) 
 	case stripeapi.IsOutcomeUnknown(err):
 		res.outcome, res.err = outcomeUnknown, err
 		if d.verified(ctx, call) {
-			res.outcome, res.err, res.verified = outcomeApplied, nil, true
+			res.outcome, res.err = outcomeApplied, nil
 		}
 	case errors.As(err, &apiErr):
 		res.outcome, res.err = outcomeRefused, err
@@ -213,7 +212,7 @@ func (d *Database) write(ctx *sql.Context, st *writeStatement, call *writeCall) 
 		// canceled": if an earlier attempt may have executed, it was
 		// probably this statement's, which a retrieve confirms.
 		if info.Ambiguous && d.verified(ctx, call) {
-			res.outcome, res.err, res.verified = outcomeApplied, nil, true
+			res.outcome, res.err = outcomeApplied, nil
 		}
 	case info.Ambiguous:
 		res.outcome, res.err = outcomeUnknown, err
@@ -251,9 +250,10 @@ func (d *Database) verified(ctx *sql.Context, call *writeCall) bool {
 	return status == v.status
 }
 
-// report is the MySQL error of a statement that stopped at its last
-// result (refused, unknown or not sent), with total rows in all. done
-// holds the results before it, all applied.
+// report is the MySQL error of a statement that stopped at the last of
+// results (refused, unknown or not sent); the results before it were all
+// applied, and the rows after it, up to total, were not sent. past is the
+// verb's participle: written, updated, deleted.
 func (st *writeStatement) report(past string, results []writeResult, total int) error {
 	last := results[len(results)-1]
 	var ids []string
