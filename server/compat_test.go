@@ -184,3 +184,17 @@ func TestInsertNullIntoAssignedKeyMeansDefault(t *testing.T) {
 	_, err := db.Exec("INSERT INTO items (id, name) VALUES (NULL, 'x')")
 	wantCode(t, "NULL integer key", err, 1048)
 }
+
+func TestMySQLFunctionsTheEngineLacks(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	for q, want := range map[string][]string{
+		"SELECT makedate(year('2020-03-04'), 1)":                                                 {"2020-01-01"},
+		"SELECT str_to_date(concat(yearweek('2020-03-04'), ' Sunday'), '%X%V %W')":              {"2020-03-01"},
+		"SELECT concat(id, ':', cume_dist() over (order by id)) FROM items ORDER BY id":         {"1:0.5", "2:1"},
+		"SELECT concat(id, ':', percent_rank() over (order by id desc)) FROM items ORDER BY id": {"1:1", "2:0"},
+	} {
+		if got := queryStrings(t, db, q); !slicesEqual(got, want) {
+			t.Errorf("%s = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -24,6 +24,8 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/vitess/go/mysql"
+
+	"github.com/stripesql/stripesql/mysqlfuncs"
 )
 
 // shutdownGrace bounds how long Close waits for connection handlers to
@@ -134,11 +136,14 @@ func New(cfg Config) (_ *Server, err error) {
 	if err := setGlobalVariables(cfg.TLS != nil, cfg.MaxExecutionTime); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	pro, err := newProvider(cfg.Database, cfg.Procedures, cfg.Functions)
+	// MySQL functions the engine lacks come first, so a configured
+	// function of the same name is refused rather than silently shadowed.
+	pro, err := newProvider(cfg.Database, cfg.Procedures, append(mysqlfuncs.Functions(), cfg.Functions...))
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	registerAssignedKeyRule()
+	mysqlfuncs.RegisterWindowFunctions()
 	builder := analyzer.NewBuilder(pro)
 	vars := accessRule(cfg.CappedVariables)
 	builder.AddPostAnalyzeRule(vars.Id, vars.Apply)
