@@ -10,6 +10,7 @@ package tables
 import (
 	"log/slog"
 	"sort"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -40,6 +41,9 @@ type Database struct {
 	tables  map[*catalog.Table]*Table
 	// writesTable is StripeWrites, the record of writes (write_log.go).
 	writesTable *writesTable
+	// valuesBuilt counts the column values read scans have built into
+	// rows, so tests can tell that a projection reads only what it uses.
+	valuesBuilt atomic.Uint64
 }
 
 var _ sql.Database = (*Database)(nil)

@@ -217,7 +217,7 @@ type objects interface {
 }
 
 // rows returns the rows of one partition.
-func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql.RowIter, error) {
+func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder, p *partition) (sql.RowIter, error) {
 	var src objects
 	if p.read {
 		src = &sliceObjects{objs: p.objs}
@@ -235,7 +235,7 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, p *partition) (sql
 	if p.match != nil {
 		src = &matchingObjects{ctx: ctx, src: src, match: p.match}
 	}
-	return &rowIter{db: d, def: def, src: src, seen: p.seen}, nil
+	return &rowIter{db: d, def: def, build: build, src: src, seen: p.seen}, nil
 }
 
 // planObjects yields the objects of every call of a plan in turn.
@@ -443,10 +443,11 @@ func (p *parentFill) next() (stripeapi.Object, error) {
 // rowIter converts objects into rows. Objects of another type (a bank
 // account among a customer's sources) and deleted stubs are skipped.
 type rowIter struct {
-	db   *Database
-	def  *catalog.Table
-	src  objects
-	seen *seenIDs
+	db    *Database
+	def   *catalog.Table
+	build *rowBuilder // the columns the query uses
+	src   objects
+	seen  *seenIDs
 }
 
 func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
@@ -468,7 +469,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			continue
 		}
 		r.db.ledger.progress.row(ctx.Pid())
-		return rowOf(r.def, obj)
+		return r.build.row(obj)
 	}
 }
 
