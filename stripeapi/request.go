@@ -1,9 +1,7 @@
 package stripeapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -252,17 +250,4 @@ func (c *Client) send(ctx context.Context, r *request, encoded string) response 
 		res.err = fmt.Errorf("reading %d response: %w", resp.StatusCode, err)
 	}
 	return res
-}
-
-func decodeObject(body []byte) (Object, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var obj Object
-	if err := dec.Decode(&obj); err != nil {
-		return nil, err
-	}
-	if obj == nil {
-		return nil, errors.New("response is not a JSON object")
-	}
-	return obj, nil
 }

@@ -1,0 +1,388 @@
+package stripeapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// decodeObject decodes a response body holding one JSON object into the
+// values encoding/json (with UseNumber) would produce: map[string]any,
+// []any, string, json.Number, bool and nil.
+//
+// It is a single-pass parser rather than encoding/json because decoding is
+// most of what a scan costs (issue 9: 48% of the server's CPU): encoding/json
+// scans each value twice (once to find its end, once to decode) and
+// allocates every key of every object, whereas a list page repeats the same
+// few dozen keys a hundred times. Here each distinct key of a body is
+// allocated once and shared, and each map is made with room for as many
+// entries as the previous object at the same depth had, so pages of like
+// objects do not regrow their maps. TestDecodeMatchesEncodingJSON and
+// FuzzDecode check it against encoding/json.
+func decodeObject(body []byte) (Object, error) {
+	d := decoder{data: body, keys: make(map[string]string, 64)}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		if _, err := d.value(0); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("response is not a JSON object")
+	}
+	m, err := d.object(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.errorf("data after the top-level object")
+	}
+	return m, nil
+}
+
+// maxDepth bounds nesting, so a hostile body cannot exhaust the stack.
+// Stripe objects nest a handful of levels (expand[] allows four).
+const maxDepth = 512
+
+type decoder struct {
+	data []byte
+	pos  int
+	// keys interns object keys: each distinct key of a body is one string.
+	keys map[string]string
+	// sizes[depth] is the entry count of the last object at that depth,
+	// the capacity of the next map made there.
+	sizes [16]int
+}
+
+func (d *decoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("invalid JSON at offset %d: %s", d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value decodes the value at d.pos, which follows any whitespace.
+func (d *decoder) value(depth int) (any, error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		m, err := d.object(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any(m), nil
+	case c == '[':
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	default:
+		return nil, d.errorf("unexpected character %q", c)
+	}
+}
+
+func (d *decoder) literal(word string) error {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return d.errorf("invalid literal")
+	}
+	d.pos += len(word)
+	return nil
+}
+
+// object decodes the object at d.pos, which is '{'.
+func (d *decoder) object(depth int) (map[string]any, error) {
+	if depth > maxDepth {
+		return nil, d.errorf("nesting deeper than %d", maxDepth)
+	}
+	hint := 0
+	if depth < len(d.sizes) {
+		hint = d.sizes[depth]
+	}
+	m := make(map[string]any, hint)
+	d.pos++ // '{'
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return m, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf("want an object key")
+		}
+		key, err := d.key()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("want ':' after an object key")
+		}
+		d.pos++
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		m[key] = v
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			if depth < len(d.sizes) {
+				d.sizes[depth] = len(m)
+			}
+			return m, nil
+		default:
+			return nil, d.errorf("want ',' or '}' in an object")
+		}
+	}
+}
+
+// array decodes the array at d.pos, which is '['.
+func (d *decoder) array(depth int) ([]any, error) {
+	if depth > maxDepth {
+		return nil, d.errorf("nesting deeper than %d", maxDepth)
+	}
+	d.pos++ // '['
+	out := []any{}
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return out, nil
+	}
+	for {
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end of input in an array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return out, nil
+		default:
+			return nil, d.errorf("want ',' or ']' in an array")
+		}
+	}
+}
+
+// key decodes an object key, interned.
+func (d *decoder) key() (string, error) {
+	raw, plain, err := d.scanString()
+	if err != nil {
+		return "", err
+	}
+	if plain {
+		if k, ok := d.keys[string(raw)]; ok { // no allocation for the lookup
+			return k, nil
+		}
+		k := string(raw)
+		d.keys[k] = k
+		return k, nil
+	}
+	return unquote(raw), nil
+}
+
+// str decodes a string value.
+func (d *decoder) str() (string, error) {
+	raw, plain, err := d.scanString()
+	if err != nil {
+		return "", err
+	}
+	if plain {
+		return string(raw), nil
+	}
+	return unquote(raw), nil
+}
+
+// scanString finds the string at d.pos (a '"') and moves past it. raw is
+// its content between the quotes; plain reports that raw is already the
+// value (no escapes, valid UTF-8).
+func (d *decoder) scanString() (raw []byte, plain bool, err error) {
+	start := d.pos + 1
+	plain = true
+	ascii := true
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			raw = d.data[start:i]
+			if !ascii && plain && !utf8.Valid(raw) {
+				plain = false // invalid bytes become U+FFFD, as in encoding/json
+			}
+			return raw, plain, nil
+		case c == '\\':
+			plain = false
+			i++
+			if i >= len(d.data) {
+				break
+			}
+			switch d.data[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(d.data) {
+					d.pos = i
+					return nil, false, d.errorf("short \\u escape")
+				}
+				for _, h := range d.data[i+1 : i+5] {
+					if !isHex(h) {
+						d.pos = i
+						return nil, false, d.errorf("invalid \\u escape")
+					}
+				}
+				i += 4
+			default:
+				d.pos = i
+				return nil, false, d.errorf("invalid escape %q", d.data[i])
+			}
+		case c < 0x20:
+			d.pos = i
+			return nil, false, d.errorf("control character in a string")
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	d.pos = len(d.data)
+	return nil, false, d.errorf("unterminated string")
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// unquote decodes the content of a string that scanString checked, with
+// encoding/json's rules: invalid UTF-8 and unpaired surrogates become
+// U+FFFD.
+func unquote(raw []byte) string {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '\\':
+			i++
+			switch raw[i] {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(raw[i+1 : i+5])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					// A pair is two escapes in a row (scanString checked
+					// that every \u has four hex digits); anything else
+					// is an unpaired surrogate, U+FFFD.
+					if i+7 <= len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+						if dec := utf16.DecodeRune(r, hex4(raw[i+3:i+7])); dec != utf8.RuneError {
+							out = utf8.AppendRune(out, dec)
+							i += 7
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default: // '"', '\\', '/'
+				out = append(out, raw[i])
+			}
+			i++
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(raw[i:])
+			out = utf8.AppendRune(out, r)
+			i += size
+		}
+	}
+	return string(out)
+}
+
+func hex4(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b), 16, 32)
+	return rune(n)
+}
+
+// number decodes a number as json.Number, checking JSON's grammar.
+func (d *decoder) number() (json.Number, error) {
+	start := d.pos
+	i := d.pos
+	if i < len(d.data) && d.data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d.data) && d.data[i] == '0':
+		i++
+	case i < len(d.data) && d.data[i] >= '1' && d.data[i] <= '9':
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+		}
+	default:
+		d.pos = i
+		return "", d.errorf("invalid number")
+	}
+	if i < len(d.data) && d.data[i] == '.' {
+		i++
+		digits := i
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+		}
+		if i == digits {
+			d.pos = i
+			return "", d.errorf("invalid number")
+		}
+	}
+	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
+		i++
+		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
+			i++
+		}
+		digits := i
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+		}
+		if i == digits {
+			d.pos = i
+			return "", d.errorf("invalid number")
+		}
+	}
+	d.pos = i
+	return json.Number(d.data[start:i]), nil
+}
