@@ -605,11 +605,10 @@ func FuzzJoinDifferential(f *testing.F) {
 	for _, s := range []int64{1, 2, 3, 42} {
 		f.Add(s)
 	}
-	var j *joinEnv
+	// The server is started once, outside the fuzz function: testing.F
+	// allows its helpers only there.
+	j := newJoinEnv(f)
 	f.Fuzz(func(t *testing.T, seed int64) {
-		if j == nil {
-			j = newJoinEnv(f)
-		}
 		if _, m := j.check(j.on, j.off, seed); m != nil {
 			t.Errorf("seed %d: %s\n  %s", m.seed, m.query, m.why)
 		}
