@@ -64,7 +64,6 @@ type writeStatement struct {
 	verb  string // INSERT, UPDATE, DELETE or CALL
 	table string // the table or procedure
 	base  string // idempotency key base
-	user  bool   // base came from stripe_idempotency_key
 	text  string // the statement with its literals redacted
 	login string // the session's user
 	conn  uint32
@@ -103,7 +102,7 @@ func (d *Database) beginStatement(ctx *sql.Context, verb, table string) (*writeS
 			"%s must be at most %d printable ASCII characters (Stripe takes keys of up to 255, and stripesql appends the row)",
 			IdempotencyKeyVariable, maxKeyBase)
 	}
-	st.base, st.user = key, true
+	st.base = key
 	if err := ctx.SetSessionVariable(ctx, IdempotencyKeyVariable, ""); err != nil {
 		return nil, fmt.Errorf("clearing %s: %w", IdempotencyKeyVariable, err)
 	}
