@@ -142,15 +142,16 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	}
 	srv, err := server.New(server.Config{
 		Listener: ln, User: "root",
-		Database:      stripeDB,
-		Procedures:    procs,
-		Functions:     append(stripeDB.Functions(), aggregates.Functions()...),
-		AnalyzerRules: tables.AnalyzerRules(),
-		ReadOnly:      cfg.readOnly,
-		Logger:        logger,
-		Observer:      observer(cfg.metrics),
-		Progress:      stripeDB.Progress,
-		Ledger:        stripeDB,
+		Database:         stripeDB,
+		Procedures:       procs,
+		Functions:        append(stripeDB.Functions(), aggregates.Functions()...),
+		PreAnalyzerRules: tables.PreAnalyzerRules(),
+		AnalyzerRules:    tables.AnalyzerRules(),
+		ReadOnly:         cfg.readOnly,
+		Logger:           logger,
+		Observer:         observer(cfg.metrics),
+		Progress:         stripeDB.Progress,
+		Ledger:           stripeDB,
 	})
 	if err != nil {
 		t.Fatal(err)

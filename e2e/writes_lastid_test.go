@@ -64,3 +64,33 @@ func TestLastInsertIDThroughMySQLClient(t *testing.T) {
 		t.Errorf("customer %s has name %v", newest, got)
 	}
 }
+
+// stripe_last_insert_id() is folded into its value before pushdown:
+// WHERE Id = stripe_last_insert_id() is one retrieve, as a literal id is,
+// and EXPLAIN shows that retrieve.
+func TestLastInsertIDIsOneRetrieve(t *testing.T) {
+	e := newEnv(t)
+	c := e.conn(t)
+	c.exec("INSERT INTO Customers (Name) VALUES ('folded')")
+	id := c.lastID()
+	rows, reqs := c.query("SELECT Name FROM Customers WHERE Id = stripe_last_insert_id()")
+	wantLines(t, "WHERE Id = stripe_last_insert_id()", reqs, []string{"GET /v1/customers/" + id})
+	if len(rows) != 1 || rows[0]["Name"] != "folded" {
+		t.Errorf("rows = %v", rows)
+	}
+	plan, _ := c.query("EXPLAIN SELECT Name FROM Customers WHERE Id = stripe_last_insert_id()")
+	var text []string
+	for _, r := range plan {
+		for _, v := range r {
+			text = append(text, v)
+		}
+	}
+	if !strings.Contains(strings.Join(text, "\n"), "GET /v1/customers/"+id) {
+		t.Errorf("EXPLAIN does not show the retrieve of %s:\n%s", id, strings.Join(text, "\n"))
+	}
+	// Another INSERT moves it: the next statement reads the new id.
+	c.exec("INSERT INTO Customers (Name) VALUES ('second')")
+	if got := c.value("SELECT Name FROM Customers WHERE Id = stripe_last_insert_id()"); got != "second" {
+		t.Errorf("after a second INSERT: %q", got)
+	}
+}

@@ -54,6 +54,9 @@ type Config struct {
 	// Functions are extra SQL functions (stripe_last_insert_id()); one
 	// named like a built-in replaces it (exact SUM and AVG).
 	Functions []sql.Function
+	// PreAnalyzerRules run before go-mysql-server's own analysis (folding
+	// stripe_last_insert_id() into its value before pushdown).
+	PreAnalyzerRules []analyzer.Rule
 	// AnalyzerRules run after go-mysql-server's own analysis of every
 	// statement (the tables' pushdown of LIMIT and ORDER BY, and their
 	// EXPLAIN output).
@@ -149,6 +152,9 @@ func New(cfg Config) (_ *Server, err error) {
 	builder.AddPostAnalyzeRule(vars.Id, vars.Apply)
 	cased := routineCaseRule(pro.db)
 	builder.AddPostAnalyzeRule(cased.Id, cased.Apply)
+	for _, r := range cfg.PreAnalyzerRules {
+		builder.AddPreAnalyzeRule(r.Id, r.Apply)
+	}
 	for _, r := range cfg.AnalyzerRules {
 		builder.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
