@@ -44,11 +44,12 @@ func assignedKeyRule() analyzer.Rule {
 
 var registerAssignedKey sync.Once
 
-// registerAssignedKeyRule adds assignedKeyRule to the engine's
-// OnceAfterAll rules, once per process.
+// registerAssignedKeyRule adds assignedKeyRule to the engine's OnceAfterAll
+// rules and emptyHelpRule to its AlwaysBeforeDefault ones, once per process.
 func registerAssignedKeyRule() {
 	registerAssignedKey.Do(func() {
 		analyzer.OnceAfterAll = append(analyzer.OnceAfterAll, assignedKeyRule())
+		analyzer.AlwaysBeforeDefault = append(analyzer.AlwaysBeforeDefault, emptyHelpRule())
 	})
 }
 

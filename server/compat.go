@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -67,26 +68,41 @@ func booleanColumns(db sql.Database) (map[string]bool, error) {
 
 // ComQuery implements mysql.Handler.
 func (h *compatHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
+	query, asJSON := rewriteQuery(query)
 	rw := h.rewriter()
+	if asJSON {
+		callback = rw.explainJSON(callback)
+	}
 	err := h.Handler.ComQuery(ctx, c, query, func(res *sqltypes.Result, more bool) error {
 		rw.result(res)
 		return callback(res, more)
 	})
+	if err == nil && asJSON {
+		err = rw.flushJSON()
+	}
 	return toMySQLError(err)
 }
 
 // ComMultiQuery implements mysql.Handler.
 func (h *compatHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
+	query, asJSON := rewriteQuery(query)
 	rw := h.rewriter()
+	if asJSON {
+		callback = rw.explainJSON(callback)
+	}
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, func(res *sqltypes.Result, more bool) error {
 		rw.result(res)
 		return callback(res, more)
 	})
+	if err == nil && asJSON {
+		err = rw.flushJSON()
+	}
 	return rest, toMySQLError(err)
 }
 
 // ComPrepare implements mysql.Handler.
 func (h *compatHandler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
+	query, _ = rewriteQuery(query)
 	fields, err := h.Handler.ComPrepare(ctx, c, query, prepare)
 	h.rewriter().fields(fields)
 	return fields, toMySQLError(err)
@@ -114,6 +130,45 @@ func (h *compatHandler) rewriter() *resultRewriter {
 type resultRewriter struct {
 	booleans map[string]bool
 	doubles  []int
+
+	// For EXPLAIN FORMAT=JSON: the tree's lines, and where to send the
+	// document made of them.
+	plan     []string
+	sendJSON mysql.ResultSpoolFn
+}
+
+// explainJSON returns a callback that keeps the lines of an EXPLAIN
+// FORMAT=TREE for flushJSON instead of sending them.
+func (rw *resultRewriter) explainJSON(send mysql.ResultSpoolFn) mysql.ResultSpoolFn {
+	rw.sendJSON = send
+	return func(res *sqltypes.Result, _ bool) error {
+		for _, row := range res.Rows {
+			if len(row) > 0 {
+				rw.plan = append(rw.plan, row[0].ToString())
+			}
+		}
+		return nil
+	}
+}
+
+// flushJSON sends the plan as MySQL's EXPLAIN FORMAT=JSON does: one row,
+// one column named EXPLAIN, holding a document with a query_block. Its
+// content is stripesql's plan tree (with the Stripe calls of each table
+// access), line by line, as the engine has no cost model to report.
+func (rw *resultRewriter) flushJSON() error {
+	doc, err := json.MarshalIndent(map[string]any{
+		"query_block": map[string]any{
+			"select_id": 1,
+			"plan":      rw.plan,
+		},
+	}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("EXPLAIN FORMAT=JSON: %w", err)
+	}
+	return rw.sendJSON(&sqltypes.Result{
+		Fields: []*querypb.Field{{Name: "EXPLAIN", Type: sqltypes.TypeJSON, Charset: uint32(sql.CharacterSet_utf8mb4), ColumnLength: 4294967295}},
+		Rows:   [][]sqltypes.Value{{sqltypes.MakeTrusted(sqltypes.TypeJSON, doc)}},
+	}, false)
 }
 
 func (rw *resultRewriter) result(res *sqltypes.Result) {

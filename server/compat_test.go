@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/memory"
@@ -188,7 +190,7 @@ func TestInsertNullIntoAssignedKeyMeansDefault(t *testing.T) {
 func TestMySQLFunctionsTheEngineLacks(t *testing.T) {
 	db := start(t, Config{}).open(t)
 	for q, want := range map[string][]string{
-		"SELECT makedate(year('2020-03-04'), 1)":                                                 {"2020-01-01"},
+		"SELECT makedate(year('2020-03-04'), 1)":                                                {"2020-01-01"},
 		"SELECT str_to_date(concat(yearweek('2020-03-04'), ' Sunday'), '%X%V %W')":              {"2020-03-01"},
 		"SELECT concat(id, ':', cume_dist() over (order by id)) FROM items ORDER BY id":         {"1:0.5", "2:1"},
 		"SELECT concat(id, ':', percent_rank() over (order by id desc)) FROM items ORDER BY id": {"1:1", "2:0"},
@@ -196,5 +198,51 @@ func TestMySQLFunctionsTheEngineLacks(t *testing.T) {
 		if got := queryStrings(t, db, q); !slicesEqual(got, want) {
 			t.Errorf("%s = %v, want %v", q, got, want)
 		}
+	}
+}
+
+func TestRewriteODBCEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT {fn YEAR(created)} FROM t":                       "SELECT YEAR(created) FROM t",
+		"SELECT {d '2020-01-02'}, {ts '2020-01-02 03:04:05'}":    "SELECT DATE '2020-01-02', TIMESTAMP '2020-01-02 03:04:05'",
+		"SELECT {t '03:04:05'}":                                  "SELECT TIME '03:04:05'",
+		"SELECT {fn UCASE({fn LEFT(name, 1)})} FROM t":           "SELECT UCASE(LEFT(name, 1)) FROM t",
+		"SELECT * FROM {oj a LEFT OUTER JOIN b ON a.x = b.x}":    "SELECT * FROM a LEFT OUTER JOIN b ON a.x = b.x",
+		"SELECT '{fn not me}', `{d`, \"{ts}\" -- {fn x}\nFROM t": "SELECT '{fn not me}', `{d`, \"{ts}\" -- {fn x}\nFROM t",
+		"SELECT JSON_EXTRACT('{\"a\": 1}', '$.a')":               "SELECT JSON_EXTRACT('{\"a\": 1}', '$.a')",
+		"SELECT 'it''s {fn x}', {fn NOW()}":                      "SELECT 'it''s {fn x}', NOW()",
+	} {
+		if got := rewriteODBCEscapes(in); got != want {
+			t.Errorf("rewriteODBCEscapes(%q)\n = %q\nwant %q", in, got, want)
+		}
+	}
+}
+
+func TestStatementsToolsSend(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	db.SetMaxOpenConns(1)
+	// ODBC escapes (MariaDB ODBC: Tableau, Power BI, Excel).
+	got := queryStrings(t, db, "SELECT concat({fn YEAR({d '2020-03-04'})}, ' ', {ts '2020-01-02 03:04:05'}, ' ', {fn UCASE(name)}) FROM items WHERE id = 1")
+	if want := []string{"2020 2020-01-02 03:04:05 APPLE"}; !slicesEqual(got, want) {
+		t.Errorf("ODBC escapes gave %v, want %v", got, want)
+	}
+	// mycli's start-up query and the mysql client's server-side help.
+	for _, q := range []string{"SELECT name FROM mysql.help_topic", "SELECT * FROM mysql.help_keyword WHERE name LIKE 'SEL%'", "help 'select'", "HELP 'contents'"} {
+		if got := queryStrings(t, db, q); len(got) != 0 {
+			t.Errorf("%s gave %v, want no rows", q, got)
+		}
+	}
+	// DBeaver's plan view.
+	got = queryStrings(t, db, "EXPLAIN FORMAT=JSON SELECT name FROM items WHERE id = 2")
+	if len(got) != 1 {
+		t.Fatalf("EXPLAIN FORMAT=JSON gave %d rows, want 1", len(got))
+	}
+	var doc struct {
+		QueryBlock struct {
+			Plan []string `json:"plan"`
+		} `json:"query_block"`
+	}
+	if err := json.Unmarshal([]byte(got[0]), &doc); err != nil || len(doc.QueryBlock.Plan) == 0 || !strings.Contains(strings.Join(doc.QueryBlock.Plan, "\n"), "items") {
+		t.Errorf("EXPLAIN FORMAT=JSON gave %s (%v), want a query_block whose plan reads items", got[0], err)
 	}
 }
