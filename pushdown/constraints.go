@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 )
 
 // constraints is what the conjuncts of a WHERE clause say about the columns
@@ -222,14 +223,15 @@ func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, r
 		cs.never = true // a comparison with NULL is never true
 		return true
 	}
-	var w int64
+	var w, last int64
 	var fractional bool
 	if col.Type == catalog.Integer {
 		// Only an integer literal: 2.5 or '3' compare as MySQL converts
 		// them, which the engine is left to do.
 		w, ok = IntValue(lit.Value())
+		last = w
 	} else {
-		w, fractional, ok = unixSeconds(ctx, lit.Value())
+		w, last, fractional, ok = unixRange(ctx, lit.Value())
 	}
 	if !ok {
 		return false
@@ -244,20 +246,24 @@ func (cs *constraints) addComparison(ctx *sql.Context, t *catalog.Table, left, r
 	// enclosing whole seconds on both sides, whatever rounding the engine
 	// applies to the literal: the calls return a superset, and the engine
 	// re-checks every row.
+	// A reading the session's zone repeats (the hour daylight saving
+	// ends) bounds from below by its first instant and from above by its
+	// last, inclusively, and is left for the engine to re-check.
+	twice := last != w
 	switch {
 	case fractional && (op == ">" || op == ">="):
 		b.addLower(w, true)
 	case fractional:
-		b.addUpper(w+1, true)
+		b.addUpper(last+1, true)
 	case op == ">" || op == ">=":
-		b.addLower(w, op == ">=")
+		b.addLower(w, op == ">=" || twice)
 	default:
-		b.addUpper(w, op == "<=")
+		b.addUpper(last, op == "<=" || twice)
 	}
 	if b.empty() {
 		cs.never = true
 	}
-	return !fractional
+	return !fractional && !twice
 }
 
 func flip(op string) string {
@@ -378,23 +384,34 @@ func IntValue(v any) (n int64, ok bool) {
 }
 
 // unixSeconds converts a literal the way the engine compares it with a
-// TIMESTAMP column, and returns its whole Unix seconds (rounded down) and
-// whether a fraction of a second was cut off.
+// TIMESTAMP column (a clock reading in the session's time zone), and
+// returns its whole Unix seconds (rounded down) and whether a fraction of a
+// second was cut off. A reading that names two instants (the hour repeated
+// when daylight saving ends) counts as fractional: it is no exact bound.
 func unixSeconds(ctx *sql.Context, v any) (int64, bool, bool) {
+	lo, hi, fractional, ok := unixRange(ctx, v)
+	return lo, fractional || lo != hi, ok
+}
+
+// unixRange is unixSeconds with both instants a reading may name: the
+// first, for a lower bound, and the last, for an upper one.
+func unixRange(ctx *sql.Context, v any) (first, last int64, fractional, ok bool) {
 	if _, isString := v.(string); !isString {
 		if _, isTime := v.(time.Time); !isTime {
 			// Numbers compared with a TIMESTAMP follow MySQL's numeric date
 			// rules (20240101); leave those to the engine.
-			return 0, false, false
+			return 0, 0, false, false
 		}
 	}
 	converted, _, err := types.DatetimeMaxPrecision.Convert(ctx, v)
 	if err != nil || converted == nil {
-		return 0, false, false
+		return 0, 0, false, false
 	}
 	tm, ok := converted.(time.Time)
 	if !ok {
-		return 0, false, false
+		return 0, 0, false, false
 	}
-	return tm.Unix(), tm.Nanosecond() != 0, true
+	// The literal is a clock reading in the session's time zone.
+	a, b := sqltime.Instants(tm, sqltime.Zone(ctx))
+	return a.Unix(), b.Unix(), tm.Nanosecond() != 0, true
 }

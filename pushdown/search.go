@@ -148,7 +148,7 @@ func searchComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expres
 	}
 	if col.Type == catalog.Timestamp {
 		// Whole seconds, widened like list ranges.
-		w, fractional, ok := unixSeconds(ctx, lit.Value())
+		w, last, fractional, ok := unixRange(ctx, lit.Value())
 		if !ok {
 			return "", false
 		}
@@ -156,7 +156,11 @@ func searchComparison(ctx *sql.Context, t *catalog.Table, left, right sql.Expres
 		case fractional && (op == ">" || op == ">="):
 			op = ">="
 		case fractional:
-			op, w = "<=", w+1
+			op, w = "<=", last+1
+		case last != w && (op == ">" || op == ">="):
+			op = ">=" // a repeated hour: from its first instant
+		case last != w:
+			op, w = "<=", last
 		}
 		return f.Field + op + strconv.FormatInt(w, 10), true
 	}

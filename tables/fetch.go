@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
@@ -235,7 +237,7 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder,
 	if p.match != nil {
 		src = &matchingObjects{ctx: ctx, src: src, match: p.match}
 	}
-	return &rowIter{db: d, def: def, build: build, src: src, seen: p.seen}, nil
+	return &rowIter{db: d, def: def, build: build, src: src, seen: p.seen, zone: sqltime.Zone(ctx)}, nil
 }
 
 // planObjects yields the objects of every call of a plan in turn.
@@ -445,7 +447,8 @@ func (p *parentFill) next() (stripeapi.Object, error) {
 type rowIter struct {
 	db    *Database
 	def   *catalog.Table
-	build *rowBuilder // the columns the query uses
+	build *rowBuilder    // the columns the query uses
+	zone  *time.Location // the session's time zone, for TIMESTAMP columns
 	src   objects
 	seen  *seenIDs
 }
@@ -469,7 +472,7 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 			continue
 		}
 		r.db.ledger.progress.row(ctx.Pid())
-		return r.build.row(obj)
+		return r.build.row(obj, r.zone)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -25,7 +26,7 @@ type keyMatch struct {
 
 // matches reports whether obj belongs to the lookup's answer.
 func (m *keyMatch) matches(ctx *sql.Context, obj stripeapi.Object) (bool, error) {
-	v, err := columnValue(m.column, lookupPath(obj, m.column.Path))
+	v, err := columnValue(m.column, lookupPath(obj, m.column.Path), sqltime.Zone(ctx))
 	if err != nil {
 		return false, err
 	}

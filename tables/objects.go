@@ -2,6 +2,7 @@ package tables
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -23,7 +24,9 @@ func ObjectColumns(cols []catalog.Column) sql.Schema {
 // ObjectRow converts a Stripe object of type object into values in the
 // order of ObjectColumns(cols).
 func ObjectRow(object string, cols []catalog.Column, obj stripeapi.Object) (sql.Row, error) {
-	row, err := rowOf(&catalog.Table{Object: object, Columns: cols}, obj)
+	// Procedures' results are shown in UTC: they have no session zone
+	// at hand here.
+	row, err := rowOf(&catalog.Table{Object: object, Columns: cols}, obj, time.UTC)
 	if err != nil {
 		return nil, fmt.Errorf("the returned %s: %w", object, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/transform"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
@@ -302,6 +303,7 @@ func (k *keyedScans) get(ctx *sql.Context, d *Database, ro *readOncePlan) (*keye
 	k.mu.Unlock()
 	byKey := &keyedObjects{objs: map[string][]stripeapi.Object{}}
 	src := d.planObjects(ctx, ro.full)
+	zone := sqltime.Zone(ctx)
 	// An object is filed once, whichever of the plan's lists (the main
 	// list, a test clock's) returned it.
 	seen := map[string]bool{}
@@ -319,7 +321,7 @@ func (k *keyedScans) get(ctx *sql.Context, d *Database, ro *readOncePlan) (*keye
 			}
 			seen[id] = true
 		}
-		v, err := columnValue(ro.column, lookupPath(obj, ro.column.Path))
+		v, err := columnValue(ro.column, lookupPath(obj, ro.column.Path), zone)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -19,8 +20,8 @@ import (
 // Values have exactly the Go types the engine expects (gms-notes §6): the
 // engine does not convert what a table returns. Reads go through a table's
 // rowBuilder; this is for the few rows a write returns.
-func rowOf(def *catalog.Table, obj stripeapi.Object) (sql.Row, error) {
-	return newRowBuilder(def, nil).row(obj)
+func rowOf(def *catalog.Table, obj stripeapi.Object, zone *time.Location) (sql.Row, error) {
+	return newRowBuilder(def, nil).row(obj, zone)
 }
 
 // rowBuilder builds the rows of one table access: the values of the
@@ -61,14 +62,14 @@ func newRowBuilder(def *catalog.Table, idx []int) *rowBuilder {
 }
 
 // row converts obj into a row of the builder's columns.
-func (b *rowBuilder) row(obj stripeapi.Object) (sql.Row, error) {
+func (b *rowBuilder) row(obj stripeapi.Object, zone *time.Location) (sql.Row, error) {
 	row := make(sql.Row, len(b.cols))
 	for i := range b.cols {
 		r := &b.cols[i]
 		if r.path == nil {
 			continue
 		}
-		v, err := columnValue(*r.col, walkPath(obj, r.path))
+		v, err := columnValue(*r.col, walkPath(obj, r.path), zone)
 		if err != nil {
 			return nil, fmt.Errorf("%s %v: column %s: %w", b.def.Object, obj["id"], r.col.Name, err)
 		}
@@ -101,7 +102,10 @@ func walkPath(obj map[string]any, path []string) any {
 	return v
 }
 
-func columnValue(c catalog.Column, v any) (any, error) {
+// columnValue converts a Stripe value into the column's SQL value. A
+// TIMESTAMP is the clock reading in zone, the session's time zone, as
+// MySQL shows TIMESTAMP columns (see package sqltime).
+func columnValue(c catalog.Column, v any, zone *time.Location) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -130,7 +134,7 @@ func columnValue(c catalog.Column, v any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return time.Unix(secs.(int64), 0).UTC(), nil
+		return sqltime.Wall(time.Unix(secs.(int64), 0), zone), nil
 	case catalog.JSON:
 		return types.JSONDocument{Val: jsonValue(v)}, nil
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -180,7 +181,8 @@ func addParam(ctx *sql.Context, p *stripeapi.Params, param string, c catalog.Col
 		if !ok {
 			return fmt.Errorf("column %s: want a time, got %T", c.Name, v)
 		}
-		p.Add(param, strconv.FormatInt(ts.Unix(), 10))
+		// A TIMESTAMP value is a clock reading in the session's zone.
+		p.Add(param, strconv.FormatInt(sqltime.Instant(ts, sqltime.Zone(ctx)).Unix(), 10))
 	case catalog.JSON:
 		val, err := jsonOf(ctx, v)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
 
@@ -119,5 +120,7 @@ func (d *Database) ResultRow(table string, obj stripeapi.Object) (sql.Row, error
 	if !ok {
 		return nil, fmt.Errorf("no table %s", table)
 	}
-	return rowOf(def, obj)
+	// Procedures' results are shown in UTC: they have no session zone
+	// at hand here.
+	return rowOf(def, obj, time.UTC)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -118,7 +119,7 @@ func (ins *inserter) Insert(ctx *sql.Context, row sql.Row) error {
 	}
 	ins.record(ctx)
 	// Fill the row in place: the engine evaluates RETURNING on this slice.
-	created, err := rowOf(ins.t.def, obj)
+	created, err := rowOf(ins.t.def, obj, sqltime.Zone(ctx))
 	if err != nil {
 		return err
 	}
