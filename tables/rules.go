@@ -50,6 +50,7 @@ func AnalyzerRules() []analyzer.Rule {
 			},
 		})
 	})
+	addExplainWrites()
 	return []analyzer.Rule{{Id: stripeAccessRule, Apply: applyStripeAccess}}
 }
 
