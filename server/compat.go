@@ -25,10 +25,43 @@ type compatHandler struct {
 	// booleans are the lower-cased names of the database's tinyint(1)
 	// columns (no tinyint column of another width has the same name).
 	booleans map[string]bool
+	// sessionEnded, if set, is told when a connection's session ends: it
+	// closes, or the client resets it.
+	sessionEnded func(conn uint32)
 }
 
-func newCompatHandler(inner mysql.Handler, booleans map[string]bool) *compatHandler {
-	return &compatHandler{Handler: inner, booleans: booleans}
+// SessionEnder is implemented by a database that keeps state per session
+// outside the engine's session (package tables: the ids of the last
+// INSERT), to forget it when the session ends.
+type SessionEnder interface {
+	SessionEnded(conn uint32)
+}
+
+func newCompatHandler(inner mysql.Handler, booleans map[string]bool, db sql.Database) *compatHandler {
+	h := &compatHandler{Handler: inner, booleans: booleans}
+	if e, ok := db.(SessionEnder); ok {
+		h.sessionEnded = e.SessionEnded
+	}
+	return h
+}
+
+// ComResetConnection implements mysql.Handler. go-mysql-server gives the
+// connection a new session; what the database keeps for the old one goes
+// too, as MySQL's reset clears LAST_INSERT_ID and the like.
+func (h *compatHandler) ComResetConnection(c *mysql.Conn) error {
+	err := h.Handler.ComResetConnection(c)
+	if h.sessionEnded != nil {
+		h.sessionEnded(c.ConnectionID)
+	}
+	return err
+}
+
+// ConnectionClosed implements mysql.Handler.
+func (h *compatHandler) ConnectionClosed(c *mysql.Conn) {
+	h.Handler.ConnectionClosed(c)
+	if h.sessionEnded != nil {
+		h.sessionEnded(c.ConnectionID)
+	}
 }
 
 // booleanColumns names the tinyint(1) columns of db's tables. The engine

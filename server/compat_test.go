@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
@@ -244,5 +246,54 @@ func TestStatementsToolsSend(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(got[0]), &doc); err != nil || len(doc.QueryBlock.Plan) == 0 || !strings.Contains(strings.Join(doc.QueryBlock.Plan, "\n"), "items") {
 		t.Errorf("EXPLAIN FORMAT=JSON gave %s (%v), want a query_block whose plan reads items", got[0], err)
+	}
+}
+
+// endingDB records the sessions the server says ended.
+type endingDB struct {
+	bareDB
+	ended chan uint32
+}
+
+func (d endingDB) SessionEnded(conn uint32) { d.ended <- conn }
+
+func TestResetConnectionEndsTheDatabaseSession(t *testing.T) {
+	db := endingDB{bareDB: newShopDB(t).(bareDB), ended: make(chan uint32, 4)}
+	ts := start(t, Config{Database: db})
+	c := rawConn(t, ts)
+	id := c.ConnectionID
+	// COM_RESET_CONNECTION, as pools (mysql2, Connector/J) send it.
+	// A packet: 3-byte length, sequence 0, the command byte.
+	if _, err := c.Conn.Write([]byte{1, 0, 0, 0, vmysql.ComResetConnection}); err != nil {
+		t.Fatal(err)
+	}
+	ok := make([]byte, 5) // header and the packet's first byte
+	if _, err := io.ReadFull(c.Conn, ok); err != nil || ok[4] != vmysql.OKPacket {
+		t.Fatalf("reset answered %v, %v; want an OK packet", ok, err)
+	}
+	rest := make([]byte, int(ok[0])|int(ok[1])<<8|int(ok[2])<<16-1)
+	if _, err := io.ReadFull(c.Conn, rest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecuteFetch("SELECT 1", 1, false); err != nil {
+		t.Fatalf("after reset: %v", err)
+	}
+	select {
+	case got := <-db.ended:
+		if got != id {
+			t.Errorf("session %d ended, want %d", got, id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the database was not told the session ended")
+	}
+}
+
+func TestSetNamesCollate(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci")
+	got := queryStrings(t, db, "SELECT concat(@@character_set_client, ' ', @@collation_connection)")
+	if want := []string{"utf8mb4 utf8mb4_unicode_ci"}; !slicesEqual(got, want) {
+		t.Errorf("after SET NAMES … COLLATE: %v, want %v", got, want)
 	}
 }

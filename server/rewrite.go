@@ -117,15 +117,28 @@ const emptyHelp = "SELECT name, description, example FROM mysql.help_topic WHERE
 // explainJSON matches EXPLAIN FORMAT=JSON (DBeaver's plan view).
 var explainJSON = regexp.MustCompile("(?is)^\\s*(explain|describe|desc)\\s+format\\s*=\\s*['\"`]?json['\"`]?\\s+")
 
+// setNamesCollate matches SET NAMES charset COLLATE collation, whose
+// COLLATE go-mysql-server parses and drops (collation_connection stays the
+// charset's default).
+var setNamesCollate = regexp.MustCompile("(?is)^\\s*set\\s+names\\s+([`'\"]?\\w+[`'\"]?)\\s+collate\\s+([`'\"]?\\w+[`'\"]?)\\s*;?\\s*$")
+
 // rewriteQuery returns q as the engine can take it, and whether its
 // result is an EXPLAIN FORMAT=JSON document to assemble from the tree.
 func rewriteQuery(q string) (string, bool) {
 	if helpStatement.MatchString(q) {
 		return emptyHelp, false
 	}
+	if m := setNamesCollate.FindStringSubmatch(q); m != nil {
+		return "SET NAMES " + m[1] + ", collation_connection = " + quoteName(m[2]), false
+	}
 	q = rewriteODBCEscapes(q)
 	if loc := explainJSON.FindStringIndex(q); loc != nil {
 		return "EXPLAIN FORMAT=TREE " + q[loc[1]:], true
 	}
 	return q, false
+}
+
+// quoteName returns a collation name as a string literal.
+func quoteName(n string) string {
+	return "'" + strings.Trim(n, "`'\"") + "'"
 }

@@ -186,7 +186,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 	limits := newQueryLimits()
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
-		inner = newCompatHandler(inner, booleans)
+		inner = newCompatHandler(inner, booleans, cfg.Database)
 		inner = &limitHandler{Handler: inner, limits: limits}
 		inner = observe(inner, cfg.Observer)
 		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)
