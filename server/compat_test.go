@@ -297,3 +297,29 @@ func TestSetNamesCollate(t *testing.T) {
 		t.Errorf("after SET NAMES … COLLATE: %v, want %v", got, want)
 	}
 }
+
+func TestWaitTimeoutClosesAnIdleConnection(t *testing.T) {
+	ts := start(t, Config{})
+	idle, busy := rawConn(t, ts), rawConn(t, ts)
+	if _, err := idle.ExecuteFetch("SET SESSION wait_timeout = 1", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	// The server closes the idle connection: reading it ends.
+	done := make(chan error, 1)
+	go func() {
+		_, err := idle.Conn.Read(make([]byte, 1))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("the server sent data instead of closing")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a connection idle past wait_timeout = 1 was not closed")
+	}
+	// A connection with the default wait_timeout (8 hours) is still served.
+	if _, err := busy.ExecuteFetch("SELECT 1", 1, false); err != nil {
+		t.Errorf("default wait_timeout: %v", err)
+	}
+}

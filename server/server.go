@@ -188,6 +188,7 @@ func New(cfg Config) (_ *Server, err error) {
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
 		inner = newCompatHandler(inner, booleans, cfg.Database)
 		inner = &limitHandler{Handler: inner, limits: limits}
+		inner = newIdleHandler(inner, limits)
 		inner = observe(inner, cfg.Observer)
 		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)
 		s.handler = newHandler(inner, log)
