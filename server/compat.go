@@ -37,12 +37,26 @@ type SessionEnder interface {
 	SessionEnded(conn uint32)
 }
 
-func newCompatHandler(inner mysql.Handler, booleans map[string]bool, db sql.Database) *compatHandler {
-	h := &compatHandler{Handler: inner, booleans: booleans}
-	if e, ok := db.(SessionEnder); ok {
-		h.sessionEnded = e.SessionEnded
+func newCompatHandler(inner mysql.Handler, booleans map[string]bool, sessionEnded func(conn uint32)) *compatHandler {
+	return &compatHandler{Handler: inner, booleans: booleans, sessionEnded: sessionEnded}
+}
+
+// sessionEnder is what ends a session: its temporary tables go, and the
+// database forgets what it keeps for it.
+func sessionEnder(pro *provider, db sql.Database) func(conn uint32) {
+	var temps *tempTables
+	if td, ok := pro.db.(tempDatabase); ok {
+		temps = td.temps
 	}
-	return h
+	dbEnded, _ := db.(SessionEnder)
+	return func(conn uint32) {
+		if temps != nil {
+			temps.sessionEnded(conn)
+		}
+		if dbEnded != nil {
+			dbEnded.SessionEnded(conn)
+		}
+	}
 }
 
 // ComResetConnection implements mysql.Handler. go-mysql-server gives the

@@ -323,3 +323,32 @@ func TestWaitTimeoutClosesAnIdleConnection(t *testing.T) {
 		t.Errorf("default wait_timeout: %v", err)
 	}
 }
+
+func TestSessionTemporaryTables(t *testing.T) {
+	ts := start(t, Config{})
+	db := ts.open(t)
+	db.SetMaxOpenConns(1)
+	// As Tableau stages an extract.
+	mustExec(t, db,
+		"CREATE TEMPORARY TABLE tab_extract (id BIGINT PRIMARY KEY, name VARCHAR(100))",
+		"INSERT INTO tab_extract SELECT id, upper(name) FROM items",
+	)
+	got := queryStrings(t, db, "SELECT concat(t.id, t.name, i.name) FROM tab_extract t JOIN items i ON i.id = t.id ORDER BY t.id")
+	if want := []string{"1APPLEapple", "2PEARpear"}; !slicesEqual(got, want) {
+		t.Errorf("temporary table joined %v, want %v", got, want)
+	}
+	// Another session does not see it.
+	other := ts.open(t)
+	_, err := other.Exec("SELECT * FROM tab_extract")
+	wantCode(t, "other session", err, 1146)
+	// Dropped, it is gone; the served tables cannot be dropped.
+	mustExec(t, db, "DROP TEMPORARY TABLE tab_extract")
+	_, err = db.Exec("SELECT * FROM tab_extract")
+	wantCode(t, "after drop", err, 1146)
+	if _, err := db.Exec("DROP TABLE items"); err == nil {
+		t.Errorf("DROP TABLE items succeeded")
+	}
+	if got := queryStrings(t, db, "SELECT count(*) FROM items"); !slicesEqual(got, []string{"2"}) {
+		t.Errorf("items has %v rows after DROP TABLE", got)
+	}
+}

@@ -61,7 +61,7 @@ func newProvider(db sql.Database, procs []sql.ExternalStoredProcedureDetails, fu
 		}
 		byName[name] = f
 	}
-	return &provider{db: database{db}, procs: reg, funcs: byName}, nil
+	return &provider{db: tempDatabase{database: database{db}, temps: newTempTables()}, procs: reg, funcs: byName}, nil
 }
 
 // Function implements sql.FunctionProvider. GMS asks the provider before

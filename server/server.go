@@ -186,7 +186,7 @@ func New(cfg Config) (_ *Server, err error) {
 	}
 	limits := newQueryLimits()
 	wrap := func(inner mysql.Handler) (mysql.Handler, error) {
-		inner = newCompatHandler(inner, booleans, cfg.Database)
+		inner = newCompatHandler(inner, booleans, sessionEnder(pro, cfg.Database))
 		inner = &limitHandler{Handler: inner, limits: limits}
 		inner = newIdleHandler(inner, limits)
 		inner = observe(inner, cfg.Observer)
