@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"os"
 	"strconv"
 	"strings"
@@ -15,6 +16,8 @@ type biStatement struct {
 	line        int
 	zeroCalls   bool
 	minRows     int
+	noRows      bool    // "-- rows: none"
+	first       *string // "-- first: X": the first row's first column
 }
 
 func readBIStatements(t *testing.T, path string) []biStatement {
@@ -38,6 +41,11 @@ func readBIStatements(t *testing.T, path string) []biStatement {
 			tool = strings.TrimSpace(strings.TrimPrefix(line, "-- tool:"))
 		case line == "-- calls: 0":
 			cur.zeroCalls = true
+		case line == "-- rows: none":
+			cur.noRows = true
+		case strings.HasPrefix(line, "-- first:"):
+			v := strings.TrimSpace(strings.TrimPrefix(line, "-- first:"))
+			cur.first = &v
 		case strings.HasPrefix(line, "-- rows:"):
 			cur.minRows, err = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "-- rows:")))
 			if err != nil {
@@ -86,13 +94,23 @@ func TestBIToolConnectQueries(t *testing.T) {
 			continue
 		}
 		n := 0
+		var first string
 		for rows.Next() {
+			if n == 0 && s.first != nil {
+				first = firstColumn(t, rows)
+			}
 			n++
 		}
 		if err := rows.Err(); err != nil {
 			t.Errorf("line %d (%s): %v", s.line, s.tool, err)
 		}
 		rows.Close()
+		if s.noRows && n != 0 {
+			t.Errorf("line %d (%s): %d rows, want none: %s", s.line, s.tool, n, s.query)
+		}
+		if s.first != nil && (n == 0 || first != *s.first) {
+			t.Errorf("line %d (%s): first value %q (%d rows), want %q: %s", s.line, s.tool, first, n, *s.first, s.query)
+		}
 		if n < s.minRows {
 			t.Errorf("line %d (%s): %d rows, want at least %d: %s", s.line, s.tool, n, s.minRows, s.query)
 		}
@@ -102,4 +120,27 @@ func TestBIToolConnectQueries(t *testing.T) {
 		tools[s.tool]++
 	}
 	t.Logf("%d statements replayed: %v", len(stmts), tools)
+}
+
+// firstColumn returns the current row's first column as the server sent
+// it (text protocol), "NULL" for NULL.
+func firstColumn(t *testing.T, rows *sql.Rows) string {
+	t.Helper()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := make([]any, len(cols))
+	var first sql.RawBytes
+	dest[0] = &first
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(sql.RawBytes)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		t.Fatal(err)
+	}
+	if first == nil {
+		return "NULL"
+	}
+	return string(first)
 }

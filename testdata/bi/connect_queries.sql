@@ -98,3 +98,70 @@ SHOW FULL PROCESSLIST;
 SHOW STATUS;
 -- calls: 0
 SHOW CREATE TABLE `stripe`.`Invoices`;
+
+-- The SQL tools generate that go-mysql-server did not take (issue 16).
+-- "-- first: X" says the first column of the first row, as text, must be
+-- X; "-- rows: none" that there must be no row. (Doubles printed in full are
+-- checked through the mysql CLI in clients/cli.sh: the replay's Go driver
+-- parses doubles before the test sees their text.)
+
+-- tool: Metabase 0.47 (MySQL driver: week and year truncation, window functions in custom expressions)
+-- calls: 0
+-- first: 2020-03-01
+SELECT str_to_date(concat(yearweek('2020-03-04'), ' Sunday'), '%X%V %W');
+-- calls: 0
+-- first: 2020-01-01
+SELECT makedate(year('2020-03-04'), 1);
+-- calls: any
+-- rows: 1
+SELECT str_to_date(concat(yearweek(`Charges`.`Created`), ' Sunday'), '%X%V %W') AS `Created`, count(*) AS `count` FROM `Charges` GROUP BY str_to_date(concat(yearweek(`Charges`.`Created`), ' Sunday'), '%X%V %W') ORDER BY str_to_date(concat(yearweek(`Charges`.`Created`), ' Sunday'), '%X%V %W') ASC;
+-- calls: any
+-- rows: 1
+SELECT makedate(year(`Charges`.`Created`), 1) AS `Created`, sum(`Charges`.`Amount`) AS `sum` FROM `Charges` GROUP BY makedate(year(`Charges`.`Created`), 1) ORDER BY makedate(year(`Charges`.`Created`), 1) ASC;
+-- calls: any
+-- rows: 1
+SELECT `Id`, CUME_DIST() OVER (ORDER BY `Amount`) AS `cd`, PERCENT_RANK() OVER (ORDER BY `Amount`) AS `pr` FROM `Charges`;
+
+-- tool: Tableau 2023.3 (MariaDB ODBC 3.1: ODBC escape sequences)
+-- calls: 0
+-- first: 2020
+SELECT {fn YEAR({d '2020-03-04'})};
+-- calls: 0
+-- first: 2020-01-02 03:04:05
+SELECT {ts '2020-01-02 03:04:05'};
+-- calls: 0
+-- first: AB
+SELECT {fn UCASE({fn CONCAT('a', 'b')})};
+
+-- tool: mycli 1.26 (completion refresher at start-up)
+-- calls: 0
+-- rows: none
+SELECT name from mysql.help_topic WHERE name like "SHOW %";
+
+-- tool: mysql client (MariaDB 10.11 mysql command: help select)
+-- calls: 0
+-- rows: none
+help 'select';
+
+-- tool: DBeaver 23.3 (plan view)
+-- calls: 0
+-- rows: 1
+EXPLAIN FORMAT=JSON SELECT `Id`, `Email` FROM `Customers` WHERE `Id` = 'cus_x';
+
+-- tool: Tableau 2023.3 (MariaDB ODBC 3.1: connection test and extract staging in a temporary table)
+-- calls: 0
+CREATE TEMPORARY TABLE `#Tableau_1_Connect` (`COL` INT);
+-- calls: 0
+INSERT INTO `#Tableau_1_Connect` VALUES (1), (2);
+-- calls: 0
+-- first: 2
+SELECT COUNT(*) FROM `#Tableau_1_Connect`;
+-- calls: 0
+DROP TEMPORARY TABLE `#Tableau_1_Connect`;
+
+-- tool: MariaDB Connector/J 2.7 and mysql2 3.x (connection set-up with a collation)
+-- calls: 0
+SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci;
+-- calls: 0
+-- first: utf8mb4_unicode_ci
+SELECT @@collation_connection;
