@@ -182,12 +182,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return fmt.Errorf("session defaults: %w", err)
 	}
 
-	cert, requireTLS, err := transportSecurity(cfg, log)
+	cert, requireTLS, err := transportSecurity(ctx, cfg, log)
 	if err != nil {
 		return err
-	}
-	if cert != nil && cfg.tlsCert != "" {
-		reloadOnHangup(ctx, cert, log)
 	}
 
 	srv, err := server.New(server.Config{

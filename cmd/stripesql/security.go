@@ -32,10 +32,10 @@ func onLoopback(listen string) bool {
 // are refused:
 //   - off loopback, a password is required and plaintext clients are
 //     refused, unless --insecure, which is warned about at every start;
-//   - TLS is offered with --tls-cert, else with a generated self-signed
+//   - TLS is offered with --tls-cert (reloaded on SIGHUP until ctx ends), else with a generated self-signed
 //     certificate when listening off loopback or requiring TLS. Its SHA-256
 //     fingerprint is logged, for clients to check.
-func transportSecurity(cfg serveConfig, log *slog.Logger) (*server.Certificate, bool, error) {
+func transportSecurity(ctx context.Context, cfg serveConfig, log *slog.Logger) (*server.Certificate, bool, error) {
 	off := !onLoopback(cfg.listen)
 	if err := exposureError(cfg); err != nil {
 		return nil, false, err
@@ -55,6 +55,8 @@ func transportSecurity(cfg serveConfig, log *slog.Logger) (*server.Certificate, 
 		if cert, err = server.LoadCertificate(cfg.tlsCert, cfg.tlsKey); err != nil {
 			return nil, false, err
 		}
+		// Listen for SIGHUP before saying so.
+		reloadOnHangup(ctx, cert, log)
 		log.Info("TLS certificate loaded (SIGHUP reloads it)", "cert", cfg.tlsCert, "sha256", cert.Fingerprint(),
 			"require_secure_transport", require)
 	case off || require:
