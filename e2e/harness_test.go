@@ -119,7 +119,7 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 		logger = slog.New(slog.DiscardHandler)
 	}
 	client, err := stripeapi.New(stripeapi.Config{
-		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: cfg.rate, Burst: cfg.burst,
+		BaseURL: api.URL, APIKey: cfg.apiKey, Rate: cfg.rate, EndpointRate: cfg.rate, Burst: cfg.burst,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: logger,
 		WriteRetryWindow: cfg.writeWindow,
 		OnRequest:        onRequest(cfg.metrics),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -127,7 +128,14 @@ type Config struct {
 	// Zero means 20, Stripe's search limit. Negative means unlimited.
 	SearchRate float64
 
-	// Burst is the token-bucket size of both limiters: how many requests
+	// EndpointRate is the rate of each endpoint (a method and a path with
+	// its ids as {id}: GET /v1/customers, GET /v1/customers/{id}), in
+	// requests/s, within Rate. Zero means 25, Stripe's documented
+	// per-endpoint default, unless Rate is negative (no client-side pacing
+	// at all). Negative means unlimited.
+	EndpointRate float64
+
+	// Burst is the token-bucket size of the limiters: how many requests
 	// may go out back to back before Rate applies. Zero or negative means 5,
 	// which absorbs the small fan-out of a query without tripping Stripe's
 	// own limiter.
@@ -195,7 +203,8 @@ type Client struct {
 	mode       Mode
 	userAgent  string
 	hc         *http.Client
-	limiter    *rate.Limiter // every call
+	limiter    *adaptive     // every call
+	endpoints  *endpoints    // every call, by its endpoint
 	search     *rate.Limiter // /search calls, in addition to limiter
 	maxRetries int
 	minBackoff time.Duration
@@ -251,7 +260,15 @@ func New(cfg Config) (*Client, error) {
 	if c.mode == ModeLive {
 		defRate = defaultLiveRate
 	}
-	c.limiter = newLimiter(cfg.Rate, defRate, burst)
+	c.limiter = newAdaptive(cfg.Rate, defRate, burst)
+	epRate := cfg.EndpointRate
+	switch {
+	case epRate == 0 && cfg.Rate >= 0:
+		epRate = defaultEndpointRate
+	case epRate <= 0:
+		epRate = math.Inf(1)
+	}
+	c.endpoints = &endpoints{rate: epRate, burst: burst, m: map[string]*adaptive{}}
 	c.search = newLimiter(cfg.SearchRate, defaultSearchRate, burst)
 	if c.maxRetries == 0 {
 		c.maxRetries = defaultMaxRetries

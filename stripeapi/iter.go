@@ -199,3 +199,18 @@ func decodePage(obj Object) (page, error) {
 	p.nextPage, _ = obj["next_page"].(string)
 	return p, nil
 }
+
+// ListPage fetches one page of a list endpoint with params exactly as
+// given (limit and cursor included, if any), for a reader that manages its
+// own cursors: the objects, and whether Stripe reports more after them.
+func (c *Client) ListPage(ctx context.Context, path string, params Params, opts ...RequestOption) ([]Object, bool, error) {
+	obj, err := c.Get(ctx, path, params, opts...)
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := decodePage(obj)
+	if err != nil {
+		return nil, false, fmt.Errorf("stripe: GET %s: %w", path, err)
+	}
+	return p.data, p.hasMore, nil
+}

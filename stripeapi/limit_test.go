@@ -3,6 +3,7 @@ package stripeapi
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -114,5 +115,117 @@ func TestLimiterWaitHonoursCancel(t *testing.T) {
 	}
 	if st := c.Stats(); st.ThrottledWait < 40*time.Millisecond {
 		t.Errorf("ThrottledWait = %v, want the ~50ms spent waiting", st.ThrottledWait)
+	}
+}
+
+// The limits themselves are asserted by counting and by the limiters'
+// rates, not by wall time.
+
+func TestEndpointOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v1/customers":                           "GET /v1/customers",
+		"/v1/customers/cus_NffrFeUfNV2Hib":        "GET /v1/customers/{id}",
+		"/v1/customers/cus_Q7hY2k/sources":        "GET /v1/customers/{id}/sources",
+		"/v1/payment_intents/pi_3MtwBw/capture":   "GET /v1/payment_intents/{id}/capture",
+		"/v1/test_helpers/test_clocks":            "GET /v1/test_helpers/test_clocks",
+		"/v1/customers/x%2F..%2Fy":                "GET /v1/customers/{id}",
+		"/v1/customers/search":                    "GET /v1/customers/search",
+		"/v1/subscription_items/si_1/usage_recor": "GET /v1/subscription_items/{id}/usage_recor",
+	} {
+		if got := endpointOf(http.MethodGet, path); got != want {
+			t.Errorf("endpointOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestEndpointRateIsPerEndpoint(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, `{"data":[]}`) })
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 100, 25, 3 })
+	if got := c.RateFor(http.MethodGet, "/v1/customers"); got != 25 {
+		t.Errorf("RateFor(customers) = %v, want 25: the endpoint limit is the tighter", got)
+	}
+	// Three back-to-back calls to one endpoint drain its bucket (burst 3):
+	// the next call to it must wait, a call to another endpoint need not.
+	for range 3 {
+		if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cus := c.endpoints.get("GET /v1/customers").lim
+	inv := c.endpoints.get("GET /v1/invoices").lim
+	now := time.Now()
+	if tok := cus.TokensAt(now); tok > 0.5 {
+		t.Errorf("customers endpoint has %.2f tokens after 3 calls with burst 3, want ~0", tok)
+	}
+	if tok := inv.TokensAt(now); tok < 2.99 {
+		t.Errorf("invoices endpoint has %.2f tokens, want its full burst 3: other endpoints' calls must not spend it", tok)
+	}
+	if tok := c.limiter.lim.TokensAt(now); tok > 0.5 {
+		t.Errorf("global limiter has %.2f tokens after 3 calls with burst 3, want ~0: every call counts globally too", tok)
+	}
+	// Unlimited endpoints when the global rate is unlimited and no
+	// endpoint rate is set: -1 means no client-side pacing.
+	u := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate = -1 })
+	if got := u.RateFor(http.MethodGet, "/v1/customers"); !math.IsInf(got, 1) {
+		t.Errorf("RateFor with --rate -1 = %v, want +Inf", got)
+	}
+}
+
+func TestEndpointRate429SlowsOnlyThatEndpoint(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/v1/customers" && n == 1 {
+			w.Header().Set("Stripe-Rate-Limited-Reason", "endpoint-rate")
+			reply(w, 429, `{"error":{"type":"invalid_request_error","code":"rate_limit"}}`)
+			return
+		}
+		reply(w, 200, `{"data":[]}`)
+	})
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 100, 25, 100 })
+	if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
+		t.Fatal(err) // the 429 is retried
+	}
+	if n := srv.hits(); n != 2 {
+		t.Fatalf("%d requests, want the 429 and its retry", n)
+	}
+	cus := c.RateFor(http.MethodGet, "/v1/customers")
+	inv := c.RateFor(http.MethodGet, "/v1/invoices")
+	if cus >= 25 || cus < 25*throttleFactor*0.99 {
+		t.Errorf("customers endpoint rate after an endpoint-rate 429 = %.2f, want lowered to about %.2f (then one success's recovery)", cus, 25*throttleFactor)
+	}
+	if inv != 25 {
+		t.Errorf("invoices endpoint rate = %.2f, want 25: an endpoint-rate 429 slows its endpoint only", inv)
+	}
+	if g := float64(c.limiter.Limit()); g != 100 {
+		t.Errorf("global rate = %.2f, want 100: an endpoint-rate 429 is not a global one", g)
+	}
+	// Successes restore the endpoint's rate, never above the configured one.
+	for range 100 {
+		if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := c.RateFor(http.MethodGet, "/v1/customers"); got != 25 {
+		t.Errorf("customers endpoint rate after 100 successes = %.2f, want back at 25", got)
+	}
+}
+
+func TestGlobalRate429SlowsEveryEndpoint(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == 1 {
+			w.Header().Set("Stripe-Rate-Limited-Reason", "global-rate")
+			reply(w, 429, `{"error":{"type":"invalid_request_error","code":"rate_limit"}}`)
+			return
+		}
+		reply(w, 200, `{"data":[]}`)
+	})
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 20, 1000, 100 })
+	if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.RateFor(http.MethodGet, "/v1/invoices"); g >= 20 {
+		t.Errorf("invoices rate after a global-rate 429 on customers = %.2f, want below 20", g)
+	}
+	if ep := c.endpoints.get("GET /v1/customers").lim.Limit(); ep != 1000 {
+		t.Errorf("customers endpoint limit = %v, want 1000 untouched", ep)
 	}
 }

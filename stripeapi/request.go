@@ -120,7 +120,7 @@ func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 	first := time.Now()
 	defer func() { r.info.Elapsed = time.Since(first) }()
 	for attempt := 1; ; attempt++ {
-		if err := c.wait(ctx, r.search); err != nil {
+		if err := c.wait(ctx, r); err != nil {
 			return nil, r.unknownOr(attempt-1, first, err, r.errorf("waiting for rate limiter: %w", err))
 		}
 		start := time.Now()
@@ -133,6 +133,7 @@ func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 		if r.method != http.MethodGet && res.mayHaveExecuted() {
 			r.info.Ambiguous = true
 		}
+		c.adapt(r, res, time.Since(start))
 
 		var obj Object
 		var failure error

@@ -41,6 +41,7 @@ var layered = map[string][3]string{
 	"log-format":      {"json", "text", "json"},
 	"rate":            {"1.5", "2", "3"},
 	"search-rate":     {"4", "5", "-1"},
+	"endpoint-rate":   {"12", "13", "-1"},
 	"burst":           {"6", "7", "8"},
 	"max-concurrency": {"9", "10", "11"},
 }

@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		Account:        cfg.account,
 		Rate:           cfg.rate,
 		SearchRate:     cfg.searchRate,
+		EndpointRate:   cfg.endpointRate,
 		Burst:          cfg.burst,
 		MaxConcurrency: cfg.maxConcurrency,
 		Logger:         log,
@@ -122,7 +123,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		log.Info("read-only: writes are refused")
 	}
 	log.Debug("configuration", "config_file", cfg.configFile, "verbosity", cfg.verbosity,
-		"rate", cfg.rate, "search_rate", cfg.searchRate, "burst", cfg.burst, "max_concurrency", cfg.maxConcurrency)
+		"rate", cfg.rate, "search_rate", cfg.searchRate, "endpoint_rate", cfg.endpointRate, "burst", cfg.burst, "max_concurrency", cfg.maxConcurrency)
 
 	// GMS and vitess log through process-wide loggers; send them to ours.
 	server.RouteEngineLogs(log)

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,7 +246,13 @@ func setUp(ctx context.Context, o Options, fx fixture, c conditions) (*stage, er
 	go func() { st.served <- emulator.Serve(sctx, ln, e) }()
 	// The server's rate is the server-side one: the client is told the
 	// account's limit, as an operator would configure it for Stripe.
-	if st.srv, err = startServer(ctx, o.Exe, st.base, c.global, o.ServerArgs); err != nil {
+	// Likewise the per-endpoint limit: none (-1) when the set has none.
+	endpoint := strconv.FormatFloat(c.endpoint, 'f', -1, 64)
+	if c.endpoint <= 0 {
+		endpoint = "-1"
+	}
+	args := append([]string{"--endpoint-rate", endpoint}, o.ServerArgs...)
+	if st.srv, err = startServer(ctx, o.Exe, st.base, c.global, args); err != nil {
 		st.close()
 		return nil, err
 	}
