@@ -1,8 +1,11 @@
 package tables
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/pushdown"
+	"github.com/stripesql/stripesql/rangescan"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -133,13 +137,13 @@ func (d *Database) streams(ctx *sql.Context, plan pushdown.Plan) ([]objects, err
 			if id := parent.ID(); id != "" {
 				for _, c := range plan.Calls {
 					c = c.ForParent(plan.Placeholder, id)
-					out = append(out, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
+					out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true)))
 				}
 			}
 		}
 	} else {
 		for _, c := range plan.Calls {
-			out = append(out, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
+			out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true)))
 		}
 	}
 	for _, also := range plan.Also {
@@ -260,8 +264,16 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 }
 
 // callObjects runs one call for a table, through the per-query cache and
-// the session's call budget, on the session's Stripe account.
+// the session's call budget, on the session's Stripe account. Its objects
+// come in no particular order: a long list may be read as concurrent
+// created ranges.
 func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) objects {
+	return d.listCall(ctx, table, c, false)
+}
+
+// listCall is callObjects; ordered asks for Stripe's own order (newest
+// first), which a newest-first merge needs: such a list keeps one cursor.
+func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ordered bool) objects {
 	key := c.String()
 	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
 		return &sliceObjects{objs: cached}
@@ -278,11 +290,65 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 	if _, ok := params.Get("limit"); !ok {
 		params.Add("limit", pageSize)
 	}
-	it := d.client.List
+	var src pager
 	if c.Kind == pushdown.Search {
-		it = d.client.Search
+		src = d.client.Search(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))
+	} else {
+		src = d.scan(ctx, table, c, params, ordered, spend, account)
 	}
-	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: it(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))})
+	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: src})
+}
+
+// scan reads a list call with package rangescan: its first pages on one
+// cursor, exactly as a sequential read; a longer list split into created
+// ranges read concurrently when the endpoint filters created by range and
+// the caller does not need Stripe's order, else read one page ahead. A
+// LIMIT that made the page small, or a merge, turns reading ahead off.
+func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption) *rangescan.Scan {
+	size, _ := params.Get("limit")
+	n, err := strconv.Atoi(size)
+	if err != nil {
+		n = 100
+	}
+	opts := rangescan.Options{
+		Split:          !ordered && splitsByCreated(d.catalog, table),
+		Rate:           d.client.RateFor(http.MethodGet, c.Path),
+		PageSize:       n,
+		MaxConcurrency: maxScanConcurrency,
+	}
+	if ordered {
+		opts.PageSize = 1 // a merge reads only as far as it must: never ahead
+	}
+	fetch := func(fctx context.Context, p stripeapi.Params) ([]stripeapi.Object, bool, error) {
+		if err := spend(); err != nil {
+			return nil, false, err
+		}
+		return d.client.ListPage(fctx, c.Path, p, account)
+	}
+	return rangescan.New(ctx, params, fetch, opts)
+}
+
+// splitsByCreated reports that a table's list filters created by range,
+// so a scan of it can be split into created ranges.
+func splitsByCreated(cat *catalog.Catalog, table string) bool {
+	def, ok := cat.Lookup(table)
+	if !ok {
+		return false
+	}
+	for _, f := range def.Filters {
+		if f.Param == "created" && f.Ops&catalog.OpRange != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// pager is a list or search reader: a stripeapi.Iter or a rangescan.Scan.
+type pager interface {
+	Next() bool
+	Object() stripeapi.Object
+	Err() error
+	Pages() int
 }
 
 // retrieveObjects fetches one object on the first next. A missing object
@@ -323,7 +389,7 @@ type listObjects struct {
 	db       *Database
 	pid      uint64
 	key      string
-	it       *stripeapi.Iter
+	it       pager
 	seen     []stripeapi.Object
 	tooLarge bool
 }

@@ -134,7 +134,7 @@ func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 
 // lookupFor wraps a plan as an index lookup on the primary index.
 func (t *Table) lookupFor(plan pushdown.Plan) sql.IndexLookup {
-	return sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan}}
+	return sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan, scan: t.db.scanNote(plan)}}
 }
 
 // IndexedAccess implements sql.IndexAddressable.
@@ -243,7 +243,10 @@ func nullRange(r sql.Range) bool {
 
 // planRanges carries a pushdown plan through the engine as the ranges of
 // an index lookup; EXPLAIN prints it.
-type planRanges struct{ plan pushdown.Plan }
+type planRanges struct {
+	plan pushdown.Plan
+	scan string // how the lists are read (scanNote)
+}
 
 type planRange struct{ plan pushdown.Plan }
 
@@ -266,11 +269,14 @@ func (r planRanges) String() string {
 	} else {
 		s += "; rows re-checked by the filter above]"
 	}
+	if r.scan != "" {
+		s += " [" + r.scan + "]"
+	}
 	return s
 }
 func (r planRanges) DebugString(*sql.Context) string { return r.String() }
 func (r planRanges) Len() int                        { return 1 }
-func (r planRanges) ToRanges() []sql.Range           { return []sql.Range{planRange(r)} }
+func (r planRanges) ToRanges() []sql.Range           { return []sql.Range{planRange{plan: r.plan}} }
 func (r planRanges) Equals(_ context.Context, other sql.RangeCollection) (bool, error) {
 	o, ok := other.(planRanges)
 	return ok && o.plan.String() == r.plan.String(), nil

@@ -1,0 +1,338 @@
+package rangescan
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// maxBands is how many ever wider created bands the scan lays below its
+// sequential pages at most, the last open-ended. Each band is four times
+// as wide as the one above, so 8 bands reach 4^8 = 65536 times as far back
+// as the sequential pages did. There are never more bands than readers
+// less one: a band past the oldest object costs an empty page.
+const maxBands = 8
+
+// rng is one created range (lo, hi] of a scan and its cursor.
+type rng struct {
+	bounds bounds
+	// fixed ranges send the caller's params as given: the one range of a
+	// scan that reads ahead without splitting.
+	fixed  bool
+	params stripeapi.Params
+	cursor string
+	top    int64 // created of the range's first object read
+	t      int64 // created of the range's last object read
+	n      int   // objects read
+	busy   bool  // a reader owns it
+	done   bool
+}
+
+// density is the range's objects per second of created, as read so far.
+func (r *rng) density() float64 {
+	return float64(r.n) / float64(r.top-r.t+1)
+}
+
+// batch is one page's objects for the consumer, or the error that ends the
+// scan.
+type batch struct {
+	objs []stripeapi.Object
+	err  error
+}
+
+// parallel is the concurrent phase of a Scan: readers (goroutines) take
+// ranges, read them page by page and hand each page to the consumer. An
+// idle reader takes a range nobody reads yet or, when there is none,
+// splits the range with the most left to read (it keeps the older half).
+type parallel struct {
+	scan    *Scan
+	split   bool
+	workers int
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ranges  []*rng // every range, for Ranges and stealing
+	pending []*rng // ranges nobody reads yet
+	pages   int    // pages received in this phase
+
+	out chan batch
+	buf []stripeapi.Object
+	i   int
+}
+
+// bandsBelow lays ranges below the first range's sequential pages: the
+// first range keeps as much again as it has read (a span D of created),
+// and bands of 4D, 16D, … follow, down to the caller's lower bound or, past
+// maxBands, one open-ended range. The widths grow because how far back the
+// data goes is unknown: a band past the oldest object costs one empty page,
+// and there are at most a few of those, while the bands that hold data are
+// split further by idle readers once their first page shows how dense they
+// are.
+func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
+	bands := min(maxBands, p.workers-1)
+	d := max(1, top-bottom)
+	lo := first.bounds
+	m := bottom - d
+	if lo.hasLo && m <= lo.lo {
+		return // the caller's lower bound is near: nothing worth a band
+	}
+	first.bounds.lo, first.bounds.hasLo = m, true
+	prev, w := m, d
+	for i := 1; ; i++ {
+		w *= 4
+		low := prev - w
+		band := &rng{bounds: bounds{hi: prev, hasHi: true}}
+		switch {
+		case lo.hasLo && (low <= lo.lo || i == bands):
+			band.bounds.lo, band.bounds.hasLo = lo.lo, true
+		case !lo.hasLo && (i == bands || low <= 0):
+			// open-ended: whatever is older
+		default:
+			band.bounds.lo, band.bounds.hasLo = low, true
+		}
+		p.ranges = append(p.ranges, band)
+		p.pending = append(p.pending, band)
+		if !band.bounds.hasLo || lo.hasLo && band.bounds.lo == lo.lo {
+			return
+		}
+		prev = low
+	}
+}
+
+func (p *parallel) start() {
+	ctx := p.scan.ctx
+	context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	})
+	first := p.ranges[0]
+	first.busy = true
+	var wg sync.WaitGroup
+	for i := range p.workers {
+		var initial *rng
+		if i == 0 {
+			initial = first
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.work(initial)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(p.out)
+	}()
+}
+
+func (p *parallel) work(r *rng) {
+	for {
+		if r == nil {
+			if r = p.take(); r == nil {
+				return
+			}
+		}
+		if err := p.read(r); err != nil {
+			select {
+			case p.out <- batch{err: err}:
+			case <-p.scan.ctx.Done():
+			}
+			p.scan.cancel()
+			return
+		}
+		r = nil
+	}
+}
+
+// take returns a range to read, waiting while every range is being read
+// and none can be split yet; nil once all are read or the scan ends.
+func (p *parallel) take() *rng {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if p.scan.ctx.Err() != nil {
+			return nil
+		}
+		if len(p.pending) > 0 {
+			r := p.pending[0]
+			p.pending = p.pending[1:]
+			r.busy = true
+			return r
+		}
+		if p.split {
+			if r := p.steal(); r != nil {
+				r.busy = true
+				return r
+			}
+		}
+		all := true
+		for _, r := range p.ranges {
+			if !r.done {
+				all = false
+				break
+			}
+		}
+		if all {
+			p.cond.Broadcast()
+			return nil
+		}
+		p.cond.Wait()
+	}
+}
+
+// steal splits the range with the most pages left, by its density so far,
+// if each half keeps at least MinStealPages: the reader keeps the newer
+// half (its cursor stays valid) and the older half becomes a new range.
+// The caller holds p.mu.
+func (p *parallel) steal() *rng {
+	var best *rng
+	bestPages := float64(2 * p.scan.opts.MinStealPages)
+	for _, r := range p.ranges {
+		if !r.busy || r.done || r.n == 0 || r.fixed || !r.bounds.hasLo {
+			continue
+		}
+		left := r.density() * float64(r.t-r.bounds.lo) / float64(p.scan.opts.PageSize)
+		if left >= bestPages {
+			best, bestPages = r, left
+		}
+	}
+	if best == nil {
+		return p.stealOpen()
+	}
+	lo := best.bounds.lo
+	m := lo + (best.t-lo)/2
+	if m <= lo || m >= best.t {
+		return nil
+	}
+	best.bounds.lo = m
+	r := &rng{bounds: bounds{lo: lo, hasLo: true, hi: m, hasHi: true}}
+	p.ranges = append(p.ranges, r)
+	return r
+}
+
+// stealOpen splits an open-ended range (how far back it goes is unknown)
+// that has read MinStealPages pages: its reader keeps as much again as it
+// has read, and the new range takes everything older, open-ended in turn.
+// The doubling keeps the empty pages of ranges past the oldest object few.
+// The caller holds p.mu.
+func (p *parallel) stealOpen() *rng {
+	for _, r := range p.ranges {
+		if !r.busy || r.done || r.fixed || r.bounds.hasLo || r.n < p.scan.opts.MinStealPages*p.scan.opts.PageSize {
+			continue
+		}
+		m := r.t - max(1, r.top-r.t)
+		if m >= r.t {
+			continue
+		}
+		r.bounds.lo, r.bounds.hasLo = m, true
+		n := &rng{bounds: bounds{hi: m, hasHi: true}}
+		p.ranges = append(p.ranges, n)
+		return n
+	}
+	return nil
+}
+
+// read reads r to its end, handing each page to the consumer.
+func (p *parallel) read(r *rng) error {
+	ctx := p.scan.ctx
+	for {
+		p.mu.Lock()
+		params := p.paramsOf(r)
+		p.mu.Unlock()
+		objs, more, err := p.scan.fetch(ctx, params)
+		if err != nil {
+			return err
+		}
+		p.mu.Lock()
+		p.pages++
+		keep := objs
+		end := !more || len(objs) == 0
+		if !r.fixed && r.bounds.hasLo {
+			// A reader that split this range while the page was in
+			// flight raised lo: what lies at or below it is the new
+			// range's, and, the page being newest first, so is
+			// everything after.
+			for i, o := range objs {
+				if c, ok := createdOf(o); ok && c <= r.bounds.lo {
+					keep, end = objs[:i], true
+					break
+				}
+			}
+		}
+		for _, o := range keep {
+			if c, ok := createdOf(o); ok {
+				if r.n == 0 {
+					r.top = c
+				}
+				r.t = c
+			}
+			r.n++
+		}
+		if !end {
+			if r.cursor = objs[len(objs)-1].ID(); r.cursor == "" {
+				end = true
+			}
+		}
+		r.done = end
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		if len(keep) > 0 {
+			select {
+			case p.out <- batch{objs: keep}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if end {
+			return nil
+		}
+	}
+}
+
+// paramsOf is the request for r's next page. The caller holds p.mu.
+func (p *parallel) paramsOf(r *rng) stripeapi.Params {
+	var params stripeapi.Params
+	if r.fixed {
+		params = append(params, r.params...)
+	} else {
+		params = rangeParams(p.scan.params, r.bounds)
+	}
+	if r.cursor != "" {
+		params.Add("starting_after", r.cursor)
+	}
+	return params
+}
+
+// next returns the next object, nil at the end.
+func (p *parallel) next() (stripeapi.Object, error) {
+	for p.i >= len(p.buf) {
+		b, ok := <-p.out
+		if !ok {
+			if err := p.scan.ctx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, nil
+		}
+		if b.err != nil {
+			return nil, b.err
+		}
+		p.buf, p.i = b.objs, 0
+	}
+	p.i++
+	return p.buf[p.i-1], nil
+}
+
+// String describes the ranges for logs and tests: (lo, hi] each.
+func (r *rng) String() string {
+	lo, hi := "-inf", "+inf"
+	if r.bounds.hasLo {
+		lo = strconv.FormatInt(r.bounds.lo, 10)
+	}
+	if r.bounds.hasHi {
+		hi = strconv.FormatInt(r.bounds.hi, 10)
+	}
+	return "(" + lo + ", " + hi + "]"
+}

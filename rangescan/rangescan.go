@@ -1,0 +1,344 @@
+// Package rangescan reads one Stripe list as fast as the rate limit allows:
+// a long list whose endpoint filters `created` is split into disjoint
+// created ranges read concurrently, and any other long list is read one page
+// ahead of its consumer.
+//
+// One cursor waits a round trip per page, so a scan of a large table runs at
+// 1/latency pages per second however high the account's rate limit. Ranges
+// of created, each with its own cursor, let several pages be in flight at
+// once; the client's limiters still pace every request.
+//
+// A Scan starts as a plain cursor: its first pages are exactly the requests
+// a sequential read sends, and a list that ends within them (every small
+// table) is never split. Only a list that outlasts Options.SeqPages pages
+// splits, and only if the rate and the latency observed so far make
+// concurrency pay (rate × latency × 1.5 ≥ 2 calls in flight).
+//
+// Exactness: ranges are disjoint intervals (lo, hi] of created, sent as
+// created[gt]=lo and created[lte]=hi within the caller's own bounds; within
+// a range a cursor (starting_after) pages through objects in Stripe's order,
+// so no object is read twice and none is skipped. Objects created during
+// the scan are newer than every range but the first, whose cursor is past
+// them: they appear at most once.
+package rangescan
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// Fetch sends one list request with params (limit and cursor included) and
+// returns its page: the objects, newest first, and whether more follow.
+type Fetch func(ctx context.Context, params stripeapi.Params) ([]stripeapi.Object, bool, error)
+
+// Options tune a Scan. The zero value of a field takes the default noted.
+type Options struct {
+	// Split allows splitting the list into created ranges: its endpoint
+	// filters created by range, and the caller does not need Stripe's
+	// order. Without it a long list is only read one page ahead.
+	Split bool
+	// Rate is the requests/s the list may use (the lower of the account's
+	// and the endpoint's limits); 0 or +Inf means unlimited.
+	Rate float64
+	// MaxConcurrency caps the pages in flight at once (32).
+	MaxConcurrency int
+	// SeqPages is how many pages are read on one cursor, with no read
+	// ahead, before the scan may go concurrent (3). It keeps a small
+	// table's requests exactly those of a sequential read.
+	SeqPages int
+	// MinStealPages is the fewest pages an idle reader leaves each half of
+	// a range it splits (6): every range wastes up to its last, partial
+	// page, so ranges must not get tiny.
+	MinStealPages int
+	// PageSize is the list's page size (100). A smaller page means a LIMIT
+	// chose it: the scan then never reads ahead.
+	PageSize int
+}
+
+// DefaultSeqPages is Options.SeqPages' default.
+const DefaultSeqPages = 3
+
+func (o *Options) defaults() {
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = 32
+	}
+	if o.SeqPages <= 0 {
+		o.SeqPages = DefaultSeqPages
+	}
+	if o.MinStealPages <= 0 {
+		o.MinStealPages = 6
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 100
+	}
+}
+
+// Concurrency is the number of pages to keep in flight: rate × latency ×
+// 1.5 (the margin covers latency jitter), at least 1, at most max.
+func Concurrency(rate float64, latency time.Duration, max int) int {
+	if rate <= 0 || math.IsInf(rate, 1) {
+		return max
+	}
+	c := int(math.Ceil(rate * latency.Seconds() * 1.5))
+	return min(max, c) // may be 0 at no latency: then nothing pays
+
+}
+
+// Scan streams the objects of one list. Next is not safe for concurrent
+// use; the concurrency is inside.
+type Scan struct {
+	parent context.Context // the caller's: its end is the scan's error
+	ctx    context.Context
+	cancel context.CancelFunc
+	fetch  Fetch
+	opts   Options
+	params stripeapi.Params // as the caller gave them, for the sequential pages
+	bounds bounds           // the caller's created bounds
+
+	// The sequential phase.
+	page    []stripeapi.Object
+	next    int
+	last    bool
+	cursor  string
+	pages   int
+	objects int
+	top     int64 // created of the first object read
+	bottom  int64 // created of the last object read
+	waited  time.Duration
+	datable bool // every object read so far carried a created
+
+	// The concurrent phase, once started.
+	par *parallel
+	cur stripeapi.Object
+	err error
+}
+
+// New returns a Scan of the list fetch reads, with params (which must hold
+// the limit; no cursor). Nothing is sent before the first Next.
+func New(ctx context.Context, params stripeapi.Params, fetch Fetch, opts Options) *Scan {
+	opts.defaults()
+	s := &Scan{parent: ctx, fetch: fetch, opts: opts, params: params, datable: true}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	var ok bool
+	if s.bounds, ok = boundsOf(params); !ok {
+		s.opts.Split = false
+	}
+	return s
+}
+
+// Next advances to the next object; false at the end or on error (see Err).
+func (s *Scan) Next() bool {
+	s.cur = nil
+	if s.err != nil {
+		return false
+	}
+	if s.par != nil {
+		obj, err := s.par.next()
+		if err != nil {
+			s.fail(err)
+			return false
+		}
+		s.cur = obj
+		return obj != nil
+	}
+	for s.next >= len(s.page) {
+		if s.last {
+			return false
+		}
+		if s.pages >= s.opts.SeqPages && s.opts.PageSize >= 100 {
+			s.startParallel()
+			return s.Next()
+		}
+		if err := s.fetchSequential(); err != nil {
+			s.fail(err)
+			return false
+		}
+	}
+	s.cur = s.page[s.next]
+	s.next++
+	return true
+}
+
+func (s *Scan) fail(err error) {
+	if ctxErr := s.parent.Err(); ctxErr != nil {
+		err = ctxErr
+	}
+	s.err = err
+	s.cancel()
+}
+
+// Object is the current object.
+func (s *Scan) Object() stripeapi.Object { return s.cur }
+
+// Err is the error that ended the scan, nil at a normal end.
+func (s *Scan) Err() error { return s.err }
+
+// Pages is the number of pages received so far.
+func (s *Scan) Pages() int {
+	if s.par != nil {
+		s.par.mu.Lock()
+		defer s.par.mu.Unlock()
+		return s.pages + s.par.pages
+	}
+	return s.pages
+}
+
+// Ranges is the number of created ranges the scan has read or is reading
+// (1 until it splits).
+func (s *Scan) Ranges() int {
+	if s.par == nil {
+		return 1
+	}
+	s.par.mu.Lock()
+	defer s.par.mu.Unlock()
+	return len(s.par.ranges)
+}
+
+// Close stops the scan's readers; pages in flight are abandoned.
+func (s *Scan) Close() { s.cancel() }
+
+func (s *Scan) fetchSequential() error {
+	params := append(stripeapi.Params(nil), s.params...)
+	if s.cursor != "" {
+		params.Add("starting_after", s.cursor)
+	}
+	start := time.Now()
+	objs, more, err := s.fetch(s.ctx, params)
+	if err != nil {
+		return err
+	}
+	s.waited += time.Since(start)
+	s.pages++
+	s.page, s.next = objs, 0
+	s.last = !more || len(objs) == 0
+	for i, o := range objs {
+		c, ok := createdOf(o)
+		if !ok {
+			s.datable = false
+			continue
+		}
+		if s.objects == 0 && i == 0 {
+			s.top = c
+		}
+		s.bottom = c
+	}
+	s.objects += len(objs)
+	if !s.last {
+		if s.cursor = objs[len(objs)-1].ID(); s.cursor == "" {
+			s.last = true // no cursor to continue from; Stripe's objects always have one
+		}
+	}
+	return nil
+}
+
+// startParallel moves the scan to its concurrent phase, after the
+// sequential pages: ranges when it may split, else one reader a page ahead.
+func (s *Scan) startParallel() {
+	latency := s.waited / time.Duration(max(s.pages, 1))
+	c := Concurrency(s.opts.Rate, latency, s.opts.MaxConcurrency)
+	p := &parallel{scan: s, out: make(chan batch), workers: c}
+	p.cond = sync.NewCond(&p.mu)
+	first := &rng{cursor: s.cursor, params: s.params, t: s.bottom, top: s.top, n: s.objects}
+	if s.opts.Split && s.datable && c >= 2 {
+		p.split = true
+		first.bounds = s.bounds
+		p.ranges = append(p.ranges, first)
+		p.bandsBelow(first, s.top, s.bottom)
+	} else {
+		p.workers = 1
+		first.fixed = true // the caller's params and cursor, as a sequential read
+		p.ranges = append(p.ranges, first)
+	}
+	s.par = p
+	p.start()
+}
+
+// bounds is a created interval (lo, hi]; a missing end is open.
+type bounds struct {
+	lo, hi       int64
+	hasLo, hasHi bool
+}
+
+// boundsOf reads the caller's created filter from params. ok is false
+// when the list cannot be split by created: an equality (a single second
+// is no range), a cursor, or a value that is not an integer.
+func boundsOf(params stripeapi.Params) (b bounds, ok bool) {
+	for _, p := range params {
+		if p.Key == "starting_after" || p.Key == "ending_before" {
+			return b, false
+		}
+		op, isCreated := strings.CutPrefix(p.Key, "created")
+		if !isCreated {
+			continue
+		}
+		v, err := strconv.ParseInt(p.Value, 10, 64)
+		if err != nil {
+			return b, false
+		}
+		switch op {
+		case "[gt]":
+			b.lo, b.hasLo = maxIf(b.lo, v, b.hasLo), true
+		case "[gte]":
+			b.lo, b.hasLo = maxIf(b.lo, v-1, b.hasLo), true
+		case "[lt]":
+			b.hi, b.hasHi = minIf(b.hi, v-1, b.hasHi), true
+		case "[lte]":
+			b.hi, b.hasHi = minIf(b.hi, v, b.hasHi), true
+		default:
+			return b, false
+		}
+	}
+	return b, true
+}
+
+func maxIf(old, v int64, has bool) int64 {
+	if has {
+		return max(old, v)
+	}
+	return v
+}
+
+func minIf(old, v int64, has bool) int64 {
+	if has {
+		return min(old, v)
+	}
+	return v
+}
+
+// rangeParams are the params of a range: the caller's without its created
+// filter, then the range's bounds (which lie within the caller's).
+func rangeParams(params stripeapi.Params, b bounds) stripeapi.Params {
+	out := make(stripeapi.Params, 0, len(params)+3)
+	for _, p := range params {
+		if !strings.HasPrefix(p.Key, "created") {
+			out = append(out, p)
+		}
+	}
+	if b.hasLo {
+		out.Add("created[gt]", strconv.FormatInt(b.lo, 10))
+	}
+	if b.hasHi {
+		out.Add("created[lte]", strconv.FormatInt(b.hi, 10))
+	}
+	return out
+}
+
+func createdOf(o stripeapi.Object) (int64, bool) {
+	switch v := o["created"].(type) {
+	case json.Number:
+		n, err := v.Int64()
+		return n, err == nil
+	case float64:
+		return int64(v), true
+	case int64:
+		return v, true
+	}
+	return 0, false
+}
