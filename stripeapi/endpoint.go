@@ -40,7 +40,7 @@ func IsRetrieve(path string) bool {
 // RateLimit is the sustained request rate the client allows itself, in
 // requests per second; 0 means unlimited.
 func (c *Client) RateLimit() float64 {
-	l := c.limiter.Limit()
+	l := c.limiter.configured // as configured; a 429 lowers the current rate for a while (limit.go)
 	if l == rate.Inf || math.IsInf(float64(l), 1) {
 		return 0
 	}
