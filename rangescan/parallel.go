@@ -10,10 +10,10 @@ import (
 
 // maxBands is how many ever wider created bands the scan lays below its
 // sequential pages at most, the last open-ended. Each band is four times
-// as wide as the one above, so 8 bands reach 4^8 = 65536 times as far back
+// as wide as the one above, so 6 bands reach 4^6 = 4096 times as far back
 // as the sequential pages did. There are never more bands than readers
 // less one: a band past the oldest object costs an empty page.
-const maxBands = 8
+const maxBands = 6
 
 // rng is one created range (lo, hi] of a scan and its cursor.
 type rng struct {

@@ -134,7 +134,7 @@ func TestExpandedJoinsLeaveNothingBehind(t *testing.T) {
 		if n != invoices {
 			t.Fatalf("run %d: %d rows, want %d", run, n, invoices)
 		}
-		if got := s.emu.Stats().Requests; got > invoices/100+5 {
+		if got := s.emu.Stats().Requests; got > invoices/100+5+invoices/1000 { // + a page per 10 for range scans' empty and partial pages (rangescan)
 			t.Errorf("run %d: %d requests for %d invoice pages: the lookups were not answered from the cache", run, got, invoices/100)
 		}
 		if held == 0 || held > maxCacheBytes {
