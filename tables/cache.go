@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"container/list"
 	"context"
 	"encoding/json"
 	"sync"
@@ -11,29 +12,34 @@ import (
 )
 
 // The engine re-runs the inner side of a nested-loop join once per outer
-// row (gms-notes §2.5). The per-query cache answers those repeats without
-// another Stripe call. It is keyed by the query's process id, so one
-// query never sees another's results.
+// row (gms-notes §2.5), and a join whose outer side carries the inner
+// objects expanded looks each of them up right after reading it. The
+// per-query cache answers those lookups without another Stripe call. It is
+// keyed by the query's process id, so one query never sees another's
+// results.
 //
 // Memory is bounded two ways. Entries live only as long as their query:
 // the engine cancels a query's context when the query ends (ProcessList
 // EndQuery), and the cache drops the query's entries then. And all entries
 // together hold at most maxCacheBytes of objects (by an estimate made once,
-// when an entry is filed); a put that would pass the bound first evicts
-// the oldest other queries, and is refused if the query alone would pass
-// it, which costs only a repeated call later. A context without a process
-// id (pid 0: not from a server connection) gets no cache, since its
-// queries cannot be told apart; at most cachedQueries queries are kept, for
-// contexts that never end (the engine run in-process).
+// when an entry is filed): a put that would pass the bound evicts the
+// least recently used entries, of any query. Both uses above need only
+// recent entries (the inner side's list just read, the object expanded on
+// the row just read), so a bound far smaller than a large join's objects
+// still answers its lookups; an evicted entry costs one repeated call. A
+// context without a process id (pid 0: not from a server connection) gets
+// no cache, since its queries cannot be told apart; at most cachedQueries
+// queries are kept, for contexts that never end (the engine in-process).
 const (
 	cachedQueries = 32
 	// maxCachedObjects bounds one list's filed result: a list longer than
 	// that is a scan, which a join does not repeat.
 	maxCachedObjects = 1000
-	// maxCacheBytes bounds the whole cache: enough for the expanded parents
-	// of a large join (thousands of objects of a few KB), small next to
-	// the 64 MB a streamed query may use above idle.
-	maxCacheBytes = 24 << 20
+	// maxCacheBytes bounds the whole cache: two inner lists of
+	// maxCachedObjects objects of about 3 KB, small next to the 64 MB a
+	// query may use above idle. A join of 100k invoices expanding 20k
+	// customers sends only the invoices' pages with it, 52 MB above idle.
+	maxCacheBytes = 8 << 20
 )
 
 type queryCache struct {
@@ -41,18 +47,20 @@ type queryCache struct {
 
 	mu      sync.Mutex
 	queries map[uint64]*cachedQuery
-	order   []uint64 // oldest first
-	bytes   int64    // of all entries
+	order   []uint64  // oldest query first
+	lru     list.List // of *cacheEntry, most recently used first
+	bytes   int64     // of all entries
 }
 
 // cachedQuery is one query's entries.
 type cachedQuery struct {
-	entries map[string]cacheEntry
-	bytes   int64
+	entries map[string]*list.Element
 	stop    func() bool // unregisters the end-of-query hook
 }
 
 type cacheEntry struct {
+	pid   uint64
+	key   string
 	objs  []stripeapi.Object
 	bytes int64
 }
@@ -94,13 +102,17 @@ func (c *queryCache) get(pid uint64, key string) ([]stripeapi.Object, bool) {
 	if !ok {
 		return nil, false
 	}
-	e, ok := q.entries[key]
-	return e.objs, ok
+	el, ok := q.entries[key]
+	if !ok {
+		return nil, false
+	}
+	c.lru.MoveToFront(el)
+	return el.Value.(*cacheEntry).objs, true
 }
 
 // put files objs under key for query pid. The first result filed for a key
 // stays: within a query a call's answer does not change, and an expanded
-// parent filed once per child is sized only once.
+// object filed once per row that carries it is sized only once.
 func (c *queryCache) put(pid uint64, key string, objs []stripeapi.Object) {
 	if pid == 0 {
 		return
@@ -108,7 +120,8 @@ func (c *queryCache) put(pid uint64, key string, objs []stripeapi.Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if q, ok := c.queries[pid]; ok {
-		if _, filed := q.entries[key]; filed {
+		if el, filed := q.entries[key]; filed {
+			c.lru.MoveToFront(el)
 			return
 		}
 	}
@@ -120,22 +133,18 @@ func (c *queryCache) put(pid uint64, key string, objs []stripeapi.Object) {
 		return
 	}
 	for c.bytes+size > c.maxBytes {
-		victim := uint64(0)
-		for _, p := range c.order {
-			if p != pid && c.queries[p].bytes > 0 {
-				victim = p
-				break
-			}
-		}
-		if victim == 0 {
-			return // this query alone fills the cache
-		}
-		c.drop(victim)
+		c.evict(c.lru.Back())
 	}
 	q := c.query(pid)
-	q.entries[key] = cacheEntry{objs: objs, bytes: size}
-	q.bytes += size
+	q.entries[key] = c.lru.PushFront(&cacheEntry{pid: pid, key: key, objs: objs, bytes: size})
 	c.bytes += size
+}
+
+// evict removes one entry. c.mu is held.
+func (c *queryCache) evict(el *list.Element) {
+	e := c.lru.Remove(el).(*cacheEntry)
+	c.bytes -= e.bytes
+	delete(c.queries[e.pid].entries, e.key)
 }
 
 // query returns pid's entries, making them if need be (and forgetting the
@@ -147,7 +156,7 @@ func (c *queryCache) query(pid uint64) *cachedQuery {
 	if len(c.order) >= cachedQueries {
 		c.drop(c.order[0])
 	}
-	q := &cachedQuery{entries: make(map[string]cacheEntry)}
+	q := &cachedQuery{entries: make(map[string]*list.Element)}
 	c.queries[pid] = q
 	c.order = append(c.order, pid)
 	return q
@@ -162,7 +171,9 @@ func (c *queryCache) drop(pid uint64) {
 	if q.stop != nil {
 		q.stop()
 	}
-	c.bytes -= q.bytes
+	for _, el := range q.entries {
+		c.bytes -= c.lru.Remove(el).(*cacheEntry).bytes
+	}
 	delete(c.queries, pid)
 	for i, p := range c.order {
 		if p == pid {
@@ -179,14 +190,14 @@ func (c *queryCache) size() int64 {
 	return c.bytes
 }
 
-// Rough costs, in bytes, of the Go values a decoded object is made of: the
-// estimate need only be proportional to what the objects hold, so that
-// the bound means what it says to within a small factor.
+// Rough costs, in bytes, of the Go values a decoded object is made of,
+// chosen so that the estimate of a decoded customer (about 3 KB) matches
+// the heap it takes.
 const (
-	entryOverhead = 64 // map slot and slice header of an entry
-	valueOverhead = 16 // an interface value
-	mapOverhead   = 48 // map header
-	slotOverhead  = 32 // per map entry: key header, value, bucket share
+	entryOverhead = 128 // list element, map slot and slice header of an entry
+	valueOverhead = 16  // an interface value
+	mapOverhead   = 96  // map header and groups
+	slotOverhead  = 48  // per map entry: key header, value, group share
 )
 
 // objectSize estimates the memory a decoded object holds.

@@ -34,9 +34,12 @@ func TestCacheStaysWithinItsByteBound(t *testing.T) {
 			var counted int64
 			c.mu.Lock()
 			for _, q := range c.queries {
-				for _, e := range q.entries {
-					counted += e.bytes
+				for _, el := range q.entries {
+					counted += el.Value.(*cacheEntry).bytes
 				}
+			}
+			if c.lru.Len() != entries(c) {
+				t.Fatalf("the LRU list has %d entries, the queries %d", c.lru.Len(), entries(c))
 			}
 			c.mu.Unlock()
 			if counted != c.size() {
@@ -54,6 +57,35 @@ func TestCacheStaysWithinItsByteBound(t *testing.T) {
 	c.put(21, "huge", huge)
 	if _, ok := c.get(21, "huge"); ok {
 		t.Errorf("an entry larger than the whole cache was filed")
+	}
+}
+
+func entries(c *queryCache) int {
+	n := 0
+	for _, q := range c.queries {
+		n += len(q.entries)
+	}
+	return n
+}
+
+// TestCacheEvictsTheLeastRecentlyUsed checks that when the bound is
+// reached the entry used longest ago goes, not one just read.
+func TestCacheEvictsTheLeastRecentlyUsed(t *testing.T) {
+	one := objectSize(sizedObject("cus_0", 1000)) + int64(len("k0")) + entryOverhead
+	c := newQueryCache(3 * one)
+	put := func(k string) { c.put(1, k, []stripeapi.Object{sizedObject("cus_"+k[1:], 1000)}) }
+	put("k0")
+	put("k1")
+	put("k2")
+	if _, ok := c.get(1, "k0"); !ok { // k0 is now the most recently used
+		t.Fatal("k0 missing before the cache was full")
+	}
+	put("k3")
+	_, has0 := c.get(1, "k0")
+	_, has1 := c.get(1, "k1")
+	_, has3 := c.get(1, "k3")
+	if !has0 || has1 || !has3 {
+		t.Errorf("after filling: k0 %v, k1 %v, k3 %v; want k1 (least recently used) evicted, k0 and k3 kept", has0, has1, has3)
 	}
 }
 

@@ -148,3 +148,39 @@ func TestExpandedJoinsLeaveNothingBehind(t *testing.T) {
 		t.Errorf("live heap after ten joins is %.1f MB above idle, want at most 10 MB", float64(after-idle)/(1<<20))
 	}
 }
+
+// TestExpandedJoinUnderASmallCache runs the expanded join with a cache far
+// smaller than the customers it expands (64 KB for some 400 customers of
+// about 3 KB) and checks that it still sends only the invoices' pages:
+// each expanded customer is looked up right after its invoice is read, so
+// evicting the least recently used entries loses none that is needed.
+func TestExpandedJoinUnderASmallCache(t *testing.T) {
+	const customers, invoices, bound = 400, 2000, 64 << 10
+	s := startSeeded(t, emulator.Seeding{Customers: customers, Invoices: invoices})
+	s.db.cache = newQueryCache(bound) // before any query uses it
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s.emu.ResetRequests()
+	rows, err := s.sql.QueryContext(ctx, expandedJoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n, most := 0, int64(0)
+	for rows.Next() {
+		n++
+		most = max(most, s.db.cache.size())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != invoices {
+		t.Fatalf("%d rows, want %d", n, invoices)
+	}
+	if got := s.emu.Stats().Requests; got > invoices/100+5 {
+		t.Errorf("%d requests for %d invoice pages: evictions cost lookups", got, invoices/100)
+	}
+	if most > bound {
+		t.Errorf("the cache held %d bytes, bound %d", most, bound)
+	}
+}
