@@ -11,8 +11,9 @@ import (
 // maxBands is how many ever wider created bands the scan lays below its
 // sequential pages at most, the last open-ended. Each band is four times
 // as wide as the one above, so 6 bands reach 4^6 = 4096 times as far back
-// as the sequential pages did. There are never more bands than readers
-// less one: a band past the oldest object costs an empty page.
+// as the sequential pages did; a band past the oldest object costs an
+// empty page. Fewer bands than that leave one open-ended range holding
+// most of a large list, which idle readers can only split slowly.
 const maxBands = 6
 
 // rng is one created range (lo, hi] of a scan and its cursor.
@@ -71,7 +72,7 @@ type parallel struct {
 // split further by idle readers once their first page shows how dense they
 // are.
 func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
-	bands := min(maxBands, p.workers-1)
+	bands := maxBands
 	d := max(1, top-bottom)
 	lo := first.bounds
 	m := bottom - d

@@ -54,7 +54,7 @@ type Options struct {
 	// table's requests exactly those of a sequential read.
 	SeqPages int
 	// MinStealPages is the fewest pages an idle reader leaves each half of
-	// a range it splits (6): every range wastes up to its last, partial
+	// a range it splits (3): every range wastes up to its last, partial
 	// page, so ranges must not get tiny.
 	MinStealPages int
 	// PageSize is the list's page size (100). A smaller page means a LIMIT
@@ -73,7 +73,7 @@ func (o *Options) defaults() {
 		o.SeqPages = DefaultSeqPages
 	}
 	if o.MinStealPages <= 0 {
-		o.MinStealPages = 6
+		o.MinStealPages = 3
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 100
@@ -248,6 +248,7 @@ func (s *Scan) startParallel() {
 	first := &rng{cursor: s.cursor, params: s.params, t: s.bottom, top: s.top, n: s.objects}
 	if s.opts.Split && s.datable && c >= 2 {
 		p.split = true
+		p.out = make(chan batch, c) // readers do not wait for the consumer
 		first.bounds = s.bounds
 		p.ranges = append(p.ranges, first)
 		p.bandsBelow(first, s.top, s.bottom)

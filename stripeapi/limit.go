@@ -30,7 +30,7 @@ const (
 	// defaultEndpointRate is Stripe's documented per-endpoint limit, requests/s.
 	defaultEndpointRate = 25
 	// throttleFactor is what a rate-limit 429 multiplies its limiter's rate by.
-	throttleFactor = 0.7
+	throttleFactor = 0.8
 	// recoverShare is the share of the configured rate each success adds
 	// back, so about 1/recoverShare requests undo one 429's cut.
 	recoverShare = 0.01
