@@ -42,12 +42,16 @@ import (
 //     have two cards or more.
 //   - 30 card payment methods, one per customer 20–49 (by age), each the
 //     customer's invoice_settings.default_payment_method; those of
-//     customers 48 and 49 decline.
+//     customers 48 and 49 decline. 3 more are attached to no customer
+//     (billing name "Unattached 1" to 3), for AttachPaymentMethodToCustomer.
 //   - 80 payment intents on those customers: 55 succeeded (5 after a
 //     partial capture), 4 requires_capture, 4 requires_confirmation, 8
 //     requires_payment_method (4 after a decline, with last_payment_error),
-//     9 canceled; 68 charges (64 succeeded, 4 failed); 10 refunds (6 full,
-//     4 partial).
+//     9 canceled; 68 charges (64 succeeded, 4 failed); 20 refunds: 10
+//     requested (6 full, 4 partial) and, as Stripe makes them, 10 of the
+//     amounts authorized but not captured (the rest of a partial capture,
+//     a canceled authorization), so every charge's amount_refunded is the
+//     sum of its refunds.
 //   - 67 invoices: 24 one-off invoices on customers 50–73, 4 each draft,
 //     open, paid, paid out of band, void and uncollectible (6 with
 //     collection_method send_invoice); 41 first invoices of subscriptions
@@ -173,6 +177,7 @@ func (b *demoBuilder) build() {
 	b.invoices(custs)
 	b.subscriptions(custs, plans)
 	b.quotes(custs, plans, goods)
+	b.unattachedPaymentMethods()
 	// The demo history is fully indexed for search, whatever the clock.
 	for _, t := range b.e.st.tables {
 		for _, r := range t.order {
@@ -356,6 +361,19 @@ func (b *demoBuilder) paymentMethods(custs []demoCustomer) {
 			"billing_details[name]", fmt.Sprintf("Cardholder %d", i)))
 		c.pm = str(pm, "id")
 		b.must(b.after(t, 1, hour), "POST", "/v1/customers/"+c.id, vals("invoice_settings[default_payment_method]", c.pm))
+	}
+}
+
+// unattachedPaymentMethods adds payment methods attached to no customer,
+// so that AttachPaymentMethodToCustomer (the connector contract's example)
+// has something to attach. They are made last, so that no other demo
+// object's id or time depends on them.
+func (b *demoBuilder) unattachedPaymentMethods() {
+	t := int64(demoEnd - 30*day)
+	for i, tok := range []string{"tok_visa", "tok_mastercard", "tok_amex"} {
+		t = b.after(t, hour, day)
+		b.must(t, "POST", "/v1/payment_methods", vals("type", "card", "card[token]", tok,
+			"billing_details[name]", fmt.Sprintf("Unattached %d", i+1)))
 	}
 }
 

@@ -200,6 +200,12 @@ func (tx *tx) finalize(inv object) {
 	inv["hosted_invoice_url"] = "https://invoice.stripe.com/i/acct_stripesql/test_" + id
 	inv["invoice_pdf"] = "https://pay.stripe.com/invoice/acct_stripesql/test_" + id + "/pdf"
 	inv["status_transitions"].(map[string]any)["finalized_at"] = tx.unix()
+	// Stripe sets ending_balance when it finalizes (null before): the
+	// customer's balance after the invoice, which applies none of it here,
+	// so it is the starting balance.
+	if inv["ending_balance"] == nil {
+		inv["ending_balance"] = intOf(inv, "starting_balance")
+	}
 	if inv["due_date"] == nil && str(inv, "collection_method") == "charge_automatically" {
 		inv["next_payment_attempt"] = tx.unix() + 3600
 	}

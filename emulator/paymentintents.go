@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -170,8 +171,12 @@ func capturePaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 	if ch := tx.get("charge", str(pi, "latest_charge")); ch != nil {
 		ch["captured"] = true
 		ch["amount_captured"] = amount
-		ch["amount_refunded"] = intOf(ch, "amount") - amount
 		tx.touchObj(ch)
+		// Stripe refunds the part not captured, with a Refund object, so
+		// the charge's amount_refunded is the sum of its refunds.
+		if err := tx.refundUncaptured(ch, intOf(ch, "amount")-amount); err != nil {
+			return nil, err
+		}
 	}
 	return pi, nil
 }
@@ -192,9 +197,9 @@ func cancelPaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 	if status == "requires_capture" {
 		// Releasing the authorization refunds the uncaptured charge.
 		if ch := tx.get("charge", str(pi, "latest_charge")); ch != nil {
-			ch["amount_refunded"] = ch["amount"]
-			ch["refunded"] = true
-			tx.touchObj(ch)
+			if err := tx.refundUncaptured(ch, intOf(ch, "amount")-intOf(ch, "amount_refunded")); err != nil {
+				return nil, err
+			}
 		}
 	}
 	pi["status"] = "canceled"
@@ -204,4 +209,34 @@ func cancelPaymentIntent(tx *tx, r *record, p params) (any, *apiError) {
 		pi["cancellation_reason"] = reason
 	}
 	return pi, nil
+}
+
+// refundUncaptured refunds amount of an authorized charge that will not be
+// captured (the rest of a partial capture, or all of a canceled one) as
+// Stripe does: with a Refund object, which also adds to the charge's
+// amount_refunded. Its id is the charge's with re_ for ch_ (a charge has
+// at most one such refund), so that it draws nothing from the store's
+// random stream and the ids of every later object stay as they were.
+func (tx *tx) refundUncaptured(ch object, amount int64) *apiError {
+	if amount <= 0 {
+		return nil
+	}
+	res := tx.res("refund")
+	o := blank(res.object)
+	o["id"] = "re_" + strings.TrimPrefix(str(ch, "id"), "ch_")
+	if tx.s.get(res.object, str(o, "id")) != nil {
+		o["id"] = tx.s.newID(res.object, res.prefix, res.idLen)
+	}
+	if _, ok := o["created"]; ok {
+		o["created"] = tx.unix()
+	}
+	if res.defaults != nil {
+		res.defaults(tx, o)
+	}
+	p := params{"charge": str(ch, "id"), "amount": strconv.FormatInt(amount, 10)}
+	if err := res.create(tx, o, p); err != nil {
+		return err
+	}
+	tx.insert(o)
+	return nil
 }

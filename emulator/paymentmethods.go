@@ -103,6 +103,9 @@ func attachPaymentMethod(tx *tx, r *record, p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if r.spent {
+		return nil, errState("payment_method_unexpected_state", "This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.")
+	}
 	if cur := str(r.obj, "customer"); cur != "" && cur != id {
 		return nil, errState("payment_method_unexpected_state", "The payment method you provided has already been attached to a customer.")
 	}
@@ -115,6 +118,7 @@ func detachPaymentMethod(tx *tx, r *record, _ params) (any, *apiError) {
 		return nil, errState("payment_method_unexpected_state", "The payment method you provided is not attached to a customer so detachment is impossible.")
 	}
 	r.obj["customer"] = nil
+	r.spent = true
 	return r.obj, nil
 }
 

@@ -16,6 +16,9 @@ type record struct {
 	seq     uint64    // insertion order: breaks ties between equal created seconds
 	touched time.Time // last create or update, by the emulator clock; drives search lag
 	deleted bool      // a tombstone: retrievable as {"deleted": true} but never listed
+	// spent marks a payment method detached from its customer, which
+	// Stripe refuses to attach (or use) again; the object does not show it.
+	spent bool
 
 	// gen builds the object of a seeded record on demand (Seed); n is the
 	// record's number within its seeding. Seeding a million objects as maps
