@@ -197,7 +197,7 @@ func TestLargeListSplitsExactly(t *testing.T) {
 	}
 	l.sort()
 	params := stripeapi.Params{{Key: "status", Value: "active"}, {Key: "limit", Value: "100"}}
-	s := New(t.Context(), params, l.fetch, Options{Split: true, MaxConcurrency: 32})
+	s := New(t.Context(), params, l.fetch, Options{Split: true, MaxConcurrency: 16})
 	seen := drain(t, s)
 	total := n + 500
 	if len(seen) != total {
