@@ -20,6 +20,9 @@ type callLedger struct {
 	// PROCESSLIST; it has its own lock, read while the query runs.
 	progress *progressBook
 
+	// mu guards the counts, and every write of a session's status
+	// variables: a session's status map is not safe for concurrent use,
+	// and a range scan's readers spend calls from several goroutines.
 	mu      sync.Mutex
 	counts  map[uint64]uint64
 	order   []uint64
@@ -34,12 +37,9 @@ func newCallLedger() *callLedger {
 // this query from now on, even if it makes no call at all.
 func (l *callLedger) begin(ctx *sql.Context) {
 	l.mu.Lock()
-	_, known := l.counts[ctx.Pid()]
-	if !known {
+	defer l.mu.Unlock()
+	if _, known := l.counts[ctx.Pid()]; !known {
 		l.track(ctx.Pid())
-	}
-	l.mu.Unlock()
-	if !known {
 		setStatus(ctx, StatusCalls, 0)
 	}
 }
@@ -68,9 +68,9 @@ func (l *callLedger) spend(ctx *sql.Context, table string, call string) error {
 	}
 	n++
 	l.counts[ctx.Pid()] = n
+	setStatus(ctx, StatusCalls, n)
 	l.mu.Unlock()
 	l.progress.call(ctx.Pid(), call)
-	setStatus(ctx, StatusCalls, n)
 	return nil
 }
 
@@ -108,7 +108,9 @@ func budgetError(max int64, need uint64, table, call string, upfront bool) error
 }
 
 // recordClientStats copies the client's totals into the session's status.
-func recordClientStats(ctx *sql.Context, s stripeapi.Stats) {
+func (l *callLedger) recordClientStats(ctx *sql.Context, s stripeapi.Stats) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	setStatus(ctx, StatusRequests, uint64(s.Requests))
 	setStatus(ctx, StatusRetries, uint64(s.Retries))
 	setStatus(ctx, StatusThrottledMillis, uint64(s.ThrottledWait/time.Millisecond))

@@ -544,6 +544,6 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 
 // Close records the client's totals for SHOW STATUS.
 func (r *rowIter) Close(ctx *sql.Context) error {
-	recordClientStats(ctx, r.db.client.Stats())
+	r.db.ledger.recordClientStats(ctx, r.db.client.Stats())
 	return nil
 }
