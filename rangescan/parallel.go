@@ -16,6 +16,12 @@ import (
 // most of a large list, which idle readers can only split slowly.
 const maxBands = 6
 
+// stripeEpoch (2010-01-01) is older than any Stripe object: a band that
+// would reach past it is the open-ended last range instead, which saves an
+// empty page over bands of years before Stripe existed. The open-ended
+// range still reads whatever is older, so exactness does not rest on it.
+const stripeEpoch = 1262304000
+
 // rng is one created range (lo, hi] of a scan and its cursor.
 type rng struct {
 	bounds bounds
@@ -88,7 +94,7 @@ func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
 		switch {
 		case lo.hasLo && (low <= lo.lo || i == bands):
 			band.bounds.lo, band.bounds.hasLo = lo.lo, true
-		case !lo.hasLo && (i == bands || low <= 0):
+		case !lo.hasLo && (i == bands || low <= stripeEpoch):
 			// open-ended: whatever is older
 		default:
 			band.bounds.lo, band.bounds.hasLo = low, true

@@ -30,8 +30,11 @@ func TestBenchSmoke(t *testing.T) {
 		rowsN, _ := strconv.Atoi(cells[5])
 		requests, _ := strconv.Atoi(cells[7])
 		pages, _ := strconv.Atoi(cells[8])
-		if rowsN != 450 || pages != 5 || requests < pages || requests > pages+3 || cells[9] != "0" {
-			t.Errorf("rows %d, requests %d, pages %d, 429s %s; want 450 rows, 5 pages, 5 to 8 requests, no 429:\n%s", rowsN, requests, pages, cells[9], row)
+		// Besides the pages: the test-clock list, and the empty or
+		// partial pages of the created ranges a list is split into after
+		// its first 3 pages (at most 4 for a list this short).
+		if rowsN != 450 || pages != 5 || requests < pages || requests > pages+5 || cells[9] != "0" {
+			t.Errorf("rows %d, requests %d, pages %d, 429s %s; want 450 rows, 5 pages, 5 to 10 requests, no 429:\n%s", rowsN, requests, pages, cells[9], row)
 		}
 		check := cells[len(cells)-2]
 		switch cells[1] {
