@@ -94,3 +94,13 @@ func TestLastInsertIDIsOneRetrieve(t *testing.T) {
 		t.Errorf("after a second INSERT: %q", got)
 	}
 }
+
+// The same fold in an UPDATE: one retrieve, then the update.
+func TestLastInsertIDInUpdateIsOneRetrieve(t *testing.T) {
+	e := newEnv(t)
+	c := e.conn(t)
+	c.exec("INSERT INTO Customers (Name) VALUES ('to update')")
+	id := c.lastID()
+	reqs := c.exec("UPDATE Customers SET Description = 'folded' WHERE Id = stripe_last_insert_id()")
+	wantLines(t, "UPDATE … WHERE Id = stripe_last_insert_id()", reqs, []string{"GET /v1/customers/" + id, "POST /v1/customers/" + id + " description=folded"})
+}

@@ -1,6 +1,8 @@
 package tables
 
 import (
+	"sync"
+
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 	"github.com/dolthub/go-mysql-server/sql/expression"
@@ -20,8 +22,19 @@ const foldRuleID analyzer.RuleId = stripeAccessRule + 10
 // marked non-deterministic only so that the engine never caches it across
 // statements; a statement's plan is analyzed each time it runs.
 func PreAnalyzerRules() []analyzer.Rule {
+	addFoldForWritesOnce.Do(func() {
+		// A single-table UPDATE or DELETE is analyzed with a fixed rule
+		// set that skips the pre-analysis rules but starts with
+		// AlwaysBeforeDefault (sql/analyzer/node_batches.go): fold there
+		// too, so that UPDATE … WHERE Id = stripe_last_insert_id() is one
+		// retrieve as well. Process-wide, added once, like AnalyzerRules'
+		// rule there.
+		analyzer.AlwaysBeforeDefault = append(analyzer.AlwaysBeforeDefault, analyzer.Rule{Id: foldRuleID + 1, Apply: foldSessionFunctions})
+	})
 	return []analyzer.Rule{{Id: foldRuleID, Apply: foldSessionFunctions}}
 }
+
+var addFoldForWritesOnce sync.Once
 
 func foldSessionFunctions(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	if ctx == nil || ctx.Session == nil {
