@@ -134,7 +134,10 @@ func TestExpandedJoinsLeaveNothingBehind(t *testing.T) {
 		if n != invoices {
 			t.Fatalf("run %d: %d rows, want %d", run, n, invoices)
 		}
-		if got := s.emu.Stats().Requests; got > invoices/100+5+invoices/1000 { // + a page per 10 for range scans' empty and partial pages (rangescan)
+		// Half as many again as the pages, for a range scan's empty and
+		// partial pages (how many depends on how often idle readers
+		// split, which load changes); a lookup per row would be 2,000.
+		if got := s.emu.Stats().Requests; got > invoices/100*3/2+5 {
 			t.Errorf("run %d: %d requests for %d invoice pages: the lookups were not answered from the cache", run, got, invoices/100)
 		}
 		if held == 0 || held > maxCacheBytes {
@@ -177,7 +180,7 @@ func TestExpandedJoinUnderASmallCache(t *testing.T) {
 	if n != invoices {
 		t.Fatalf("%d rows, want %d", n, invoices)
 	}
-	if got := s.emu.Stats().Requests; got > invoices/100+5 {
+	if got := s.emu.Stats().Requests; got > invoices/100*3/2+5 { // range scans' extra pages, as above
 		t.Errorf("%d requests for %d invoice pages: evictions cost lookups", got, invoices/100)
 	}
 	if most > bound {
