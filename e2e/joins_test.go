@@ -85,6 +85,12 @@ func TestExplainNamesTheLookupStrategy(t *testing.T) {
 	if !strings.Contains(perKey, "index: [Subscriptions.Id,stripe: one call per key (GET /v1/subscriptions/{key})]") {
 		t.Errorf("a join driven by two invoices should look up per key:\n%s", perKey)
 	}
+	// One customer found by email drives the lookups: a list per key, not
+	// a read of every invoice.
+	byEmail := explain("SELECT c.Id FROM Customers c WHERE c.Email = 'quentin.anderson@example.org' AND EXISTS (SELECT 1 FROM Invoices i WHERE i.CustomerId = c.Id)")
+	if !strings.Contains(byEmail, "stripe: one call per key") || strings.Contains(byEmail, "read once") {
+		t.Errorf("a join driven by one customer's email should look up per key:\n%s", byEmail)
+	}
 	_, calls := e.calls(t, "SELECT COUNT(*) FROM Customers c WHERE NOT EXISTS (SELECT 1 FROM Invoices i WHERE i.CustomerId = c.Id)")
 	_, customers := e.calls(t, "SELECT COUNT(*) FROM Customers")
 	_, invoices := e.calls(t, "SELECT COUNT(*) FROM Invoices")

@@ -26,13 +26,17 @@ import (
 // calls each way, and EXPLAIN shows it on the lookup's index:
 //
 //	index: [Invoices.CustomerId,stripe: read once (GET /v1/invoices …), keys matched in memory]
-//	index: [Charges.Customer,stripe: one call per key (GET /v1/charges?customer={key})]
+//	index: [Subscriptions.Id,stripe: one call per key (GET /v1/subscriptions/{key})]
 //
 // A lookup answered from the objects the outer side expands (expand[]) is
 // left alone: it makes no call at all.
 
 // estimatedPageRows is how many rows a list page holds: Stripe's maximum.
 const estimatedPageRows = 100
+
+// estimatedRowsPerValue is how many rows a list narrowed to one value of a
+// column (one customer's invoices, one email's customers) is taken to hold.
+const estimatedRowsPerValue = 10
 
 // readInnerOnce decides, for every lookup by keys into a Stripe table in
 // n (and in its subqueries), whether to read the inner table once.
@@ -144,9 +148,9 @@ func estimatedCalls(p pushdown.Plan) int {
 
 // drivingRows estimates how many rows drive the lookups of a statement:
 // the largest estimated row count of its static Stripe accesses. Retrieves
-// are as many rows as ids; a list or a scan is as large as the planner's
-// estimate of a table, however it is filtered, since a filter's yield is
-// unknown.
+// are as many rows as ids, a list narrowed to one value of a column such as
+// Email about a page, and any other list or scan as large as the planner's
+// estimate of a table.
 func drivingRows(ctx *sql.Context, n sql.Node) int {
 	most := 0
 	transform.InspectWithOpaque(ctx, n, func(ctx *sql.Context, n sql.Node) bool {
@@ -170,19 +174,48 @@ func planRows(p pushdown.Plan) int {
 	if p.Empty {
 		return 0
 	}
+	if p.Parent != nil {
+		// A fan-out (a list per test clock, per parent) narrowed to one
+		// value is as small as its list; any other is a table's worth.
+		for _, c := range p.Calls {
+			if !selectsByValue(p.Table, c) {
+				return estimatedRows
+			}
+		}
+		return estimatedRowsPerValue
+	}
+	n := 0
 	for _, c := range p.Calls {
-		if c.Kind != pushdown.Retrieve {
+		switch {
+		case c.Kind == pushdown.Retrieve:
+			n++
+		case selectsByValue(p.Table, c):
+			// A list narrowed to one customer, email, subscription, …
+			// holds a few rows.
+			n += estimatedRowsPerValue
+		default:
 			return estimatedRows
 		}
-	}
-	n := len(p.Calls)
-	if p.Parent != nil {
-		return estimatedRows
 	}
 	for _, also := range p.Also {
 		n += planRows(also)
 	}
 	return n
+}
+
+// selectsByValue reports a list call that one of the table's equality
+// filters narrows to a single value of a column without a fixed set of
+// values (customer=, email=; not status=, whose one value may cover most
+// of a table).
+func selectsByValue(t *catalog.Table, c pushdown.Call) bool {
+	for _, prm := range c.Params {
+		for _, f := range t.Filters {
+			if f.Param == prm.Key && f.Ops&catalog.OpEq != 0 && len(f.Enum) == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // expandedLookups finds the lookups into a table's Id that the outer side
