@@ -269,8 +269,9 @@ func TestProceduresAreListed(t *testing.T) {
 			t.Errorf("SHOW PROCEDURE STATUS lacks %s (has %v)", n, names)
 		}
 	}
-	wantRow(t, "ROUTINES", c.row("SELECT ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_COMMENT FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'stripe' AND ROUTINE_NAME = 'ConfirmPaymentIntent'"),
+	wantRow(t, "ROUTINES", c.row("SELECT ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_COMMENT, ROUTINE_DEFINITION, SQL_DATA_ACCESS FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'stripe' AND ROUTINE_NAME = 'ConfirmPaymentIntent'"),
 		map[string]string{"ROUTINE_NAME": "ConfirmPaymentIntent", "ROUTINE_TYPE": "PROCEDURE",
+			"ROUTINE_DEFINITION": "SELECT 'stripesql built-in procedure'", "SQL_DATA_ACCESS": "MODIFIES SQL DATA",
 			"ROUTINE_COMMENT": "Stripe action: POST /v1/payment_intents/{id}/confirm; returns Success and the PaymentIntents columns; ReturnUrl may be left out"})
 	params, _ := c.query("SELECT PARAMETER_NAME, DATA_TYPE FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = 'stripe' AND SPECIFIC_NAME = 'AttachPaymentMethodToCustomer' ORDER BY ORDINAL_POSITION")
 	if len(params) != 2 || params[0]["PARAMETER_NAME"] != "PaymentMethodId" || params[1]["PARAMETER_NAME"] != "CustomerId" || params[0]["DATA_TYPE"] != "varchar" {

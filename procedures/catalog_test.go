@@ -51,6 +51,41 @@ func TestGeneratedActionsBecomeProcedures(t *testing.T) {
 	}
 }
 
+// information_schema.ROUTINES.ROUTINE_DEFINITION is the body GMS cuts out
+// of the listed statement at the parser's positions (planbuilder
+// buildCreateProcedure): it is the whole SELECT, not "ELECT …", and the
+// data access is what the Stripe call does.
+func TestListedBodyIsWhole(t *testing.T) {
+	list, err := describe(catalog.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		stmt := a.createStatement()
+		parsed, err := sqlparser.Parse(stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", a.name, err)
+		}
+		ddl, ok := parsed.(*sqlparser.DDL)
+		if !ok {
+			t.Fatalf("%s parses as %T", a.name, parsed)
+		}
+		body := strings.TrimSpace(stmt[ddl.SubStatementPositionStart:ddl.SubStatementPositionEnd])
+		if want := "SELECT 'stripesql built-in procedure'"; body != want {
+			t.Errorf("%s: ROUTINE_DEFINITION would be %q, want %q", a.name, body, want)
+		}
+		access := ""
+		for _, c := range ddl.ProcedureSpec.Characteristics {
+			if c.Type == sqlparser.CharacteristicValue_ModifiesSqlData || c.Type == sqlparser.CharacteristicValue_ReadsSqlData {
+				access = strings.ToUpper(string(c.Type))
+			}
+		}
+		if want := map[bool]string{true: "READS SQL DATA", false: "MODIFIES SQL DATA"}[a.method == "GET"]; access != want {
+			t.Errorf("%s (%s): data access %q, want %q", a.name, a.method, access, want)
+		}
+	}
+}
+
 // A generated procedure sends its path ids, its required parameters and
 // the optional ones given; NULL, ” and 0 leave an optional one out, a
 // boolean is text, JSON becomes bracket parameters.

@@ -303,8 +303,26 @@ func (a action) createStatement() string {
 	if len(optional) > 0 {
 		comment += "; " + strings.Join(optional, ", ") + " may be left out"
 	}
-	return fmt.Sprintf("CREATE PROCEDURE %s(%s) COMMENT '%s' SELECT 'stripesql built-in procedure'",
-		a.name, strings.Join(params, ", "), strings.ReplaceAll(comment, "'", "''"))
+	// The data-access characteristic follows the comment, and is what
+	// information_schema.ROUTINES.SQL_DATA_ACCESS shows. It must come
+	// last: the pinned vitess parser ends a COMMENT string one byte late,
+	// so a body right after the comment is listed in ROUTINE_DEFINITION
+	// as "ELECT 'stripesql built-in procedure'".
+	return fmt.Sprintf("CREATE PROCEDURE %s(%s) COMMENT '%s' %s SELECT '%s'",
+		a.name, strings.Join(params, ", "), strings.ReplaceAll(comment, "'", "''"), a.dataAccess(), routineBody)
+}
+
+// routineBody is the text of the body every listed procedure has
+// (ROUTINE_DEFINITION); the body is never run.
+const routineBody = "stripesql built-in procedure"
+
+// dataAccess is the procedure's SQL data-access characteristic: a call
+// that only reads Stripe reads SQL data, any other changes it.
+func (a action) dataAccess() string {
+	if a.method == http.MethodGet {
+		return "READS SQL DATA"
+	}
+	return "MODIFIES SQL DATA"
 }
 
 // required returns the parameters every overload takes, in order.
