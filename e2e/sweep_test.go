@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stripe/stripe-mock/embedded"
 
@@ -100,7 +101,7 @@ func sweepTable(t *testing.T, e *env, rec *requestLog, spec sweepSpec, direct st
 	if missing := def.Unmapped(obj); len(missing) > 0 {
 		tl.fail("%s: fields no column holds: %s", def.Name, strings.Join(missing, ", "))
 	}
-	if _, err := decoder.ResultRow(def.Name, stripeapi.Object(obj)); err != nil {
+	if _, err := decoder.ResultRow(def.Name, stripeapi.Object(obj), time.UTC); err != nil {
 		tl.fail("%s: the object does not decode: %v", def.Name, err)
 	}
 	tl.add("objects checked")

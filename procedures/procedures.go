@@ -46,6 +46,7 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
 	"github.com/stripesql/stripesql/stripeapi"
 	"github.com/stripesql/stripesql/tables"
 )
@@ -445,14 +446,14 @@ func (a action) run(ctx *sql.Context, db *tables.Database, params []param, args 
 	}
 	row := sql.Row{"true"}
 	if a.table != "" {
-		vals, err := db.ResultRow(a.table, obj)
+		vals, err := db.ResultRow(a.table, obj, sqltime.Zone(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.name, err)
 		}
 		row = append(row, vals...)
 	}
 	if len(a.result) > 0 {
-		vals, err := tables.ObjectRow(a.object, a.result, obj)
+		vals, err := tables.ObjectRow(a.object, a.result, obj, sqltime.Zone(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a.name, err)
 		}

@@ -38,6 +38,9 @@ func (f *actionFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.requests = append(f.requests, line)
 	f.mu.Unlock()
 	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/"), "/")
+	if len(segs) == 1 { // a create: POST /v1/account_links
+		segs = append(segs, "new")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if strings.HasPrefix(segs[1], "bad") {
 		w.WriteHeader(400)
@@ -49,8 +52,12 @@ func (f *actionFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	objects := map[string]string{
 		"payment_intents": "payment_intent", "payment_methods": "payment_method", "invoices": "invoice",
 		"quotes": "quote", "subscriptions": "subscription", "charges": "charge", "refunds": "refund",
+		"account_links": "account_link",
 	}
 	obj := map[string]any{"id": segs[1], "object": objects[segs[0]], "created": 1700000000, "livemode": false, "status": "done"}
+	if segs[0] == "account_links" {
+		obj["expires_at"], obj["url"] = 1700000300, "https://connect.example.com/setup"
+	}
 	if segs[0] == "quotes" {
 		obj["invoice"] = "in_from_" + segs[1]
 	}
@@ -72,6 +79,12 @@ func (f *actionFake) log() []string {
 // client connection pool.
 func serve(t *testing.T, key string, readOnly bool, opts tables.WriteOptions) (*dbsql.DB, *actionFake) {
 	t.Helper()
+	return serveCatalog(t, catalog.Builtin(), key, readOnly, opts)
+}
+
+// serveCatalog is serve with the tables and procedures of cat.
+func serveCatalog(t *testing.T, cat *catalog.Catalog, key string, readOnly bool, opts tables.WriteOptions) (*dbsql.DB, *actionFake) {
+	t.Helper()
 	f := &actionFake{}
 	api := httptest.NewServer(f)
 	t.Cleanup(api.Close)
@@ -79,7 +92,7 @@ func serve(t *testing.T, key string, readOnly bool, opts tables.WriteOptions) (*
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
+	db := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: client})
 	db.EnableWrites(opts)
 	procs, err := All(db)
 	if err != nil {
@@ -259,4 +272,65 @@ func mustClient(t *testing.T) *stripeapi.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A procedure's TIMESTAMP columns read as SELECT's do: the clock of the
+// session's time zone. The fake's objects were created at Unix
+// 1700000000, 2023-11-14 22:13:20 UTC, 17:13:20 in New York (EST), and an
+// account link expires 300 s later. Both result routes are covered: the
+// columns of a table (FinalizeInvoice) and an object no table reads
+// (CreateAccountLink).
+func TestResultsFollowTheSessionTimeZone(t *testing.T) {
+	pool, _ := serveCatalog(t, catalog.All(), "sk_test_x", false, tables.WriteOptions{})
+	ctx := context.Background()
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	one := func(q string) map[string]string {
+		t.Helper()
+		rows, err := conn.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		if !rows.Next() {
+			t.Fatalf("%s: no row (%v)", q, rows.Err())
+		}
+		vals := make([]dbsql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for i, c := range cols {
+			out[c] = vals[i].String
+		}
+		return out
+	}
+	for _, tc := range []struct{ zone, created, expires string }{
+		{"UTC", "2023-11-14 22:13:20", "2023-11-14 22:18:20"},
+		{"America/New_York", "2023-11-14 17:13:20", "2023-11-14 17:18:20"},
+		{"+05:30", "2023-11-15 03:43:20", "2023-11-15 03:48:20"},
+	} {
+		if _, err := conn.ExecContext(ctx, "SET time_zone = '"+tc.zone+"'"); err != nil {
+			t.Fatal(err)
+		}
+		if got := one("CALL FinalizeInvoice('in_1')")["Created"]; got != tc.created {
+			t.Errorf("%s: FinalizeInvoice's Created = %q, want %q", tc.zone, got, tc.created)
+		}
+		link := one("CALL CreateAccountLink('acct_1', 'account_onboarding')")
+		if link["Created"] != tc.created || link["ExpiresAt"] != tc.expires {
+			t.Errorf("%s: CreateAccountLink's Created, ExpiresAt = %q, %q, want %q, %q", tc.zone, link["Created"], link["ExpiresAt"], tc.created, tc.expires)
+		}
+		// SELECT shows the same clock.
+		if got := one("SELECT DATE_FORMAT(FROM_UNIXTIME(1700000000), '%Y-%m-%d %H:%i:%s') AS Created")["Created"]; got != tc.created {
+			t.Errorf("%s: FROM_UNIXTIME(1700000000) reads %q, want %q", tc.zone, got, tc.created)
+		}
+	}
 }

@@ -22,11 +22,9 @@ func ObjectColumns(cols []catalog.Column) sql.Schema {
 }
 
 // ObjectRow converts a Stripe object of type object into values in the
-// order of ObjectColumns(cols).
-func ObjectRow(object string, cols []catalog.Column, obj stripeapi.Object) (sql.Row, error) {
-	// Procedures' results are shown in UTC: they have no session zone
-	// at hand here.
-	row, err := rowOf(&catalog.Table{Object: object, Columns: cols}, obj, time.UTC)
+// order of ObjectColumns(cols), TIMESTAMPs as the clock reads in zone.
+func ObjectRow(object string, cols []catalog.Column, obj stripeapi.Object, zone *time.Location) (sql.Row, error) {
+	row, err := rowOf(&catalog.Table{Object: object, Columns: cols}, obj, zone)
 	if err != nil {
 		return nil, fmt.Errorf("the returned %s: %w", object, err)
 	}

@@ -114,13 +114,12 @@ func (d *Database) ResultColumns(table string) (sql.Schema, error) {
 }
 
 // ResultRow converts a Stripe object of the table into values in the order
-// of ResultColumns.
-func (d *Database) ResultRow(table string, obj stripeapi.Object) (sql.Row, error) {
+// of ResultColumns, TIMESTAMPs as the clock reads in zone (the session's
+// time zone, as a SELECT shows them).
+func (d *Database) ResultRow(table string, obj stripeapi.Object, zone *time.Location) (sql.Row, error) {
 	def, ok := d.catalog.Lookup(table)
 	if !ok {
 		return nil, fmt.Errorf("no table %s", table)
 	}
-	// Procedures' results are shown in UTC: they have no session zone
-	// at hand here.
-	return rowOf(def, obj, time.UTC)
+	return rowOf(def, obj, zone)
 }
