@@ -41,6 +41,8 @@ type Database struct {
 	tables  map[*catalog.Table]*Table
 	// writesTable is StripeWrites, the record of writes (write_log.go).
 	writesTable *writesTable
+	// mirror, when set, answers reads of the tables it mirrors (mirror.go).
+	mirror atomic.Pointer[mirrorRef]
 	// valuesBuilt counts the column values read scans have built into
 	// rows, so tests can tell that a projection reads only what it uses.
 	valuesBuilt atomic.Uint64

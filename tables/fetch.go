@@ -42,6 +42,8 @@ type partition struct {
 	// already (a lookup answered from a table read once).
 	objs []stripeapi.Object
 	read bool
+	// mirror, when set, is the store query of a routed read (mirror_read.go).
+	mirror *mirrorQuery
 }
 
 // seenIDs is the set of object ids a union has returned.
@@ -74,6 +76,12 @@ func (p *partition) Key() []byte {
 func (d *Database) partitions(ctx *sql.Context, plan pushdown.Plan) (sql.PartitionIter, error) {
 	d.ledger.begin(ctx)
 	d.cache.begin(ctx)
+	if routed, err := d.routed(ctx, plan.Table); err != nil || routed {
+		if err != nil {
+			return nil, err
+		}
+		return mirrorPartitions(plan), nil
+	}
 	if err := d.ledger.checkPlan(ctx, plan.Table.Name, plan); err != nil {
 		return nil, err
 	}
@@ -224,6 +232,9 @@ type objects interface {
 
 // rows returns the rows of one partition.
 func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder, p *partition) (sql.RowIter, error) {
+	if p.mirror != nil {
+		return d.mirrorRows(ctx, def, build, p)
+	}
 	var src objects
 	if p.read {
 		src = &sliceObjects{objs: p.objs}

@@ -125,16 +125,24 @@ func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 	if !opts.pushdown {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
-	plan := pushdown.Build(ctx, t.def, exprs, pushdown.Options{Search: opts.search})
+	// A table read from the mirror has no use for Search: list filters
+	// are what the mirror's indexes answer.
+	search := opts.search && !t.db.routedAtPlan(ctx, t.def)
+	plan := pushdown.Build(ctx, t.def, exprs, pushdown.Options{Search: search})
 	if plan.IsFullScan() {
 		return sql.IndexLookup{}, nil, nil, false, nil
 	}
-	return t.lookupFor(t.db.resolve(ctx, plan)), nil, expression.JoinAnd(exprs...), true, nil
+	return t.lookupFor(ctx, t.db.resolve(ctx, plan)), nil, expression.JoinAnd(exprs...), true, nil
 }
 
-// lookupFor wraps a plan as an index lookup on the primary index.
-func (t *Table) lookupFor(plan pushdown.Plan) sql.IndexLookup {
-	return sql.IndexLookup{Index: t.indexes[0], Ranges: planRanges{plan: plan, scan: t.db.scanNote(plan)}}
+// lookupFor wraps a plan as an index lookup on the primary index; for a
+// table this session reads from the mirror, EXPLAIN names the mirror.
+func (t *Table) lookupFor(ctx *sql.Context, plan pushdown.Plan) sql.IndexLookup {
+	pr := planRanges{plan: plan, scan: t.db.scanNote(plan)}
+	if t.db.routedAtPlan(ctx, t.def) {
+		pr.mirror = &mirrorNote{m: t.db.mirrorOf(), def: t.def, plan: plan}
+	}
+	return sql.IndexLookup{Index: t.indexes[0], Ranges: pr}
 }
 
 // IndexedAccess implements sql.IndexAddressable.
@@ -147,7 +155,7 @@ func (t *Table) LookupPartitions(ctx *sql.Context, lookup sql.IndexLookup) (sql.
 	if pr, ok := lookup.Ranges.(planRanges); ok {
 		return t.db.partitions(ctx, pr.plan)
 	}
-	if t.readOnce != nil {
+	if t.readOnce != nil && !t.db.routedAtPlan(ctx, t.def) {
 		return t.lookupReadOnce(ctx, lookup)
 	}
 	plan, match, err := t.planForKeys(ctx, lookup)
@@ -246,6 +254,9 @@ func nullRange(r sql.Range) bool {
 type planRanges struct {
 	plan pushdown.Plan
 	scan string // how the lists are read (scanNote)
+	// mirror, when set, is what EXPLAIN shows instead: the plan is read
+	// from the mirror (mirrorNote).
+	mirror *mirrorNote
 }
 
 type planRange struct{ plan pushdown.Plan }
@@ -258,6 +269,9 @@ var (
 // String is what EXPLAIN shows of a Stripe table access: its calls, and
 // how far to trust them.
 func (r planRanges) String() string {
+	if r.mirror != nil {
+		return r.mirror.String()
+	}
 	s := "stripe: " + r.plan.String()
 	if r.plan.Consistent() {
 		s += " [consistent"

@@ -88,6 +88,12 @@ func chooseLookup(ctx *sql.Context, ita *plan.IndexedTableAccess, outerRows int)
 	if !ok || len(ita.Expressions()) != 1 {
 		return ita, false, nil
 	}
+	if t.db.routedAtPlan(ctx, t.def) {
+		// The mirror answers each key from its index: no call to save.
+		lb := plan.NewLookupBuilder(ctx, &notedIndex{index: ix, note: "mirror: " + t.def.Name + ", looked up per key"}, ita.Expressions(), ita.NullMask())
+		next, err := plan.NewIndexedAccessForTableNode(ctx, ita.TableNode, lb)
+		return next, err == nil, err
+	}
 	col, _ := t.def.Column(ix.column)
 	perKeyPlan := t.db.resolve(ctx, pushdown.Build(ctx, t.def, []sql.Expression{
 		expression.NewEquals(expression.NewGetField(0, ix.typ, ix.column, true), expression.NewLiteral(keyPlaceholder, ix.typ)),

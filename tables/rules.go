@@ -76,7 +76,7 @@ func applyStripeAccess(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *pl
 		// A full scan under a filter leaves that filter to the engine: it
 		// is not exact, so LIMIT must not shrink its pages.
 		full.Exact = !filtered[rt]
-		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, rt, t.lookupFor(full))
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, rt, t.lookupFor(ctx, full))
 		if err != nil {
 			return nil, transform.SameTree, err
 		}
@@ -178,9 +178,11 @@ func newestFirst(ctx *sql.Context, top *plan.TopN) (sql.Node, transform.TreeIden
 	if !ok || !strings.EqualFold(gf.Name(), "Created") {
 		return top, transform.SameTree, nil
 	}
-	child, same, err := withAccessPlan(ctx, top.Child, true, func(p pushdown.Plan) (pushdown.Plan, bool) {
+	child, same, err := withAccessPlanOf(ctx, top.Child, func(t *Table, p pushdown.Plan) (pushdown.Plan, bool) {
 		created, hasCreated := p.Table.Column("Created")
-		if !hasCreated || created.Path != "created" || created.Nullable || !p.Mergeable() || !namesAccess(gf.Table(), top.Child, p) {
+		// A table read from the mirror keeps its sort: the store has no
+		// newest-first order to merge.
+		if !hasCreated || created.Path != "created" || created.Nullable || !p.Mergeable() || !namesAccess(gf.Table(), top.Child, p) || t.db.routedAtPlan(ctx, t.def) {
 			return p, false
 		}
 		p.Merge = true
@@ -257,7 +259,7 @@ func withAccessPlanOf(ctx *sql.Context, n sql.Node, change func(*Table, pushdown
 		if !changed || next.String() == pr.plan.String() {
 			return n, true, nil
 		}
-		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, node.TableNode, t.lookupFor(next))
+		ita, err := plan.NewStaticIndexedAccessForTableNode(ctx, node.TableNode, t.lookupFor(ctx, next))
 		return ita, false, err
 	}
 	return n, true, nil

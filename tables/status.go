@@ -41,6 +41,8 @@ var clientTotals = map[string]func(stripeapi.Stats) uint64{
 // see the latest one's totals).
 type statsSource struct {
 	client atomic.Pointer[stripeapi.Client]
+	// mirror is the mirror whose tables' state is shown (mirror_status.go).
+	mirror atomic.Pointer[mirrorRef]
 }
 
 func (s *statsSource) stats() stripeapi.Stats {
@@ -72,6 +74,9 @@ func (r statusRegistry) NewSessionMap() map[string]sql.StatusVarValue {
 func (r statusRegistry) NewGlobalMap() map[string]sql.StatusVarValue {
 	m := r.StatusVariableRegistry.NewGlobalMap()
 	r.addTotals(m)
+	for name, v := range r.src.mirrorStatusVars() {
+		m[name] = v
+	}
 	return m
 }
 
@@ -81,6 +86,9 @@ func (r statusRegistry) GetGlobal(name string) (sql.StatusVariable, any, bool) {
 			v := r.total(total)
 			return v.Variable(), read(r.src.stats()), true
 		}
+	}
+	if v, val, ok := r.src.mirrorStatusGlobal(name); ok {
+		return v, val, true
 	}
 	return r.StatusVariableRegistry.GetGlobal(name)
 }

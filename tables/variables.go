@@ -58,6 +58,10 @@ func registerReadVariables() {
 				Type: types.NewSystemEnumType(PushdownVariable, "on", "off"), Default: "on",
 			},
 			&sql.MysqlSystemVariable{
+				Name: SourceVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
+				Type: types.NewSystemEnumType(SourceVariable, sourceAuto, sourceLive, sourceMirror), Default: sourceAuto,
+			},
+			&sql.MysqlSystemVariable{
 				Name: MaxCallsVariable, Scope: sql.GetMysqlScope(sql.SystemVariableScope_Both), Dynamic: true,
 				Type: types.NewSystemIntType(MaxCallsVariable, 0, 1<<31, false), Default: int64(0),
 			},

@@ -221,6 +221,7 @@ func (d *Database) write(ctx *sql.Context, st *writeStatement, call *writeCall) 
 		res.outcome, res.err = outcomeNotSent, err
 	}
 	d.writes().log.finish(seq, res)
+	d.applyToMirror(ctx, st, call, &res)
 	return res
 }
 

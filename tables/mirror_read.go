@@ -1,0 +1,123 @@
+package tables
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/dolthub/go-mysql-server/sql"
+
+	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/internal/sqltime"
+	"github.com/stripesql/stripesql/pushdown"
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// mirrorPartitions are the partitions of a routed read: one per query of
+// the store. Several queries may find the same object, which is then
+// returned once. No Stripe call is made, and none is spent from the
+// session's budget.
+func mirrorPartitions(plan pushdown.Plan) sql.PartitionIter {
+	qs := mirrorQueries(plan)
+	var seen *seenIDs
+	if len(qs) > 1 {
+		seen = &seenIDs{ids: map[string]bool{}}
+	}
+	parts := make([]sql.Partition, len(qs))
+	for i := range qs {
+		parts[i] = &partition{mirror: &qs[i], seen: seen, merge: mergeOnly(plan)}
+	}
+	return sql.PartitionsToPartitionIter(parts...)
+}
+
+// mergeOnly keeps a plan's Merge flag (ORDER BY Created DESC without a
+// sort) for a routed partition, which must then return its objects newest
+// first. Planning leaves the sort in place for routed tables; this only
+// guards a plan made before the table was routed.
+func mergeOnly(plan pushdown.Plan) *pushdown.Plan {
+	if !plan.Merge {
+		return nil
+	}
+	return &pushdown.Plan{Table: plan.Table, Merge: true}
+}
+
+// mirrorRows reads one routed partition from the store, into rows built
+// exactly as live rows are (the same builder, the session's time zone).
+func (d *Database) mirrorRows(ctx *sql.Context, def *catalog.Table, build *rowBuilder, p *partition) (sql.RowIter, error) {
+	m := d.mirrorOf()
+	if m == nil {
+		return nil, fmt.Errorf("table %s: read from the mirror, but there is none", def.Name)
+	}
+	q := withPaths(*p.mirror, def, build, p.match)
+	it, err := m.Objects(ctx, def.Name, q)
+	if err != nil {
+		return nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
+	}
+	closer := &onceCloser{it: it}
+	var src objects = &storeObjects{it: it}
+	if p.merge != nil {
+		sorted, err := newestFirstObjects(src)
+		closer.Close()
+		if err != nil {
+			return nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
+		}
+		src = sorted
+	}
+	if p.match != nil {
+		src = &matchingObjects{ctx: ctx, src: src, match: p.match}
+	}
+	rows := &rowIter{db: d, def: def, build: build, src: src, seen: p.seen, zone: sqltime.Zone(ctx)}
+	return &closingRows{RowIter: rows, close: closer.Close}, nil
+}
+
+// storeObjects adapts the store's iterator.
+type storeObjects struct{ it mirrorIterator }
+
+func (s *storeObjects) next() (stripeapi.Object, error) { return s.it.Next() }
+
+// onceCloser closes the store's iterator once.
+type onceCloser struct {
+	it   mirrorIterator
+	done bool
+}
+
+func (o *onceCloser) Close() error {
+	if o.done {
+		return nil
+	}
+	o.done = true
+	return o.it.Close()
+}
+
+// newestFirstObjects reads src whole and returns it newest first.
+func newestFirstObjects(src objects) (*sliceObjects, error) {
+	var all []stripeapi.Object
+	for {
+		obj, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, obj)
+	}
+	slices.SortStableFunc(all, func(a, b stripeapi.Object) int { return cmp.Compare(createdOf(b), createdOf(a)) })
+	return &sliceObjects{objs: all}, nil
+}
+
+// closingRows closes the store's iterator with the rows, also when a
+// LIMIT stops reading early.
+type closingRows struct {
+	sql.RowIter
+	close func() error
+}
+
+func (c *closingRows) Close(ctx *sql.Context) error {
+	err := c.RowIter.Close(ctx)
+	if cerr := c.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
