@@ -61,10 +61,8 @@ func updateProduct(tx *tx, o object, p params) *apiError {
 // deleteProduct refuses, like Stripe, to delete a product that has prices.
 func deleteProduct(tx *tx, r *record, p params) (any, *apiError) {
 	id := str(r.obj, "id")
-	for _, pr := range tx.s.live("price") {
-		if str(pr.obj, "product") == id {
-			return nil, invalidRequest("", "This product cannot be deleted because it has one or more user-created prices. Archive it with active=false instead.")
-		}
+	if len(tx.s.live("price", func(o object) bool { return str(o, "product") == id })) > 0 {
+		return nil, invalidRequest("", "This product cannot be deleted because it has one or more user-created prices. Archive it with active=false instead.")
 	}
 	return deleteRemove(tx, r, p)
 }
@@ -162,10 +160,7 @@ func (tx *tx) claimLookupKey(o object, p params) *apiError {
 	if key == "" {
 		return nil
 	}
-	for _, r := range tx.s.live("price") {
-		if str(r.obj, "lookup_key") != key || r.obj["id"] == o["id"] {
-			continue
-		}
+	for _, r := range tx.s.live("price", func(pr object) bool { return str(pr, "lookup_key") == key && pr["id"] != o["id"] }) {
 		if !p.bool("transfer_lookup_key") {
 			return invalidRequest("lookup_key", "A price (`%s`) already uses that lookup key.", str(r.obj, "id"))
 		}

@@ -279,6 +279,9 @@ func TestCRUD(t *testing.T) {
 func TestObjectsCarryEverySchemaProperty(t *testing.T) {
 	e := NewDemo()
 	for name, fields := range spec().Objects {
+		if name == "event" {
+			continue // not stored; TestEventShape checks events
+		}
 		ids := e.IDs(name)
 		if len(ids) == 0 {
 			t.Errorf("no demo %s", name)

@@ -75,22 +75,17 @@ func updateCustomer(tx *tx, o object, p params) *apiError {
 // its payment methods and cancels its subscriptions.
 func deleteCustomer(tx *tx, r *record, p params) (any, *apiError) {
 	id := str(r.obj, "id")
-	for _, c := range tx.s.live("card") {
-		if str(c.obj, "customer") == id {
-			tx.s.remove("card", str(c.obj, "id"))
-		}
+	ofCustomer := func(o object) bool { return str(o, "customer") == id }
+	for _, c := range tx.s.live("card", ofCustomer) {
+		tx.s.remove("card", str(c.obj, "id"))
 	}
-	for _, pm := range tx.s.live("payment_method") {
-		if str(pm.obj, "customer") == id {
-			pm.obj["customer"] = nil
-			tx.touch(pm)
-		}
+	for _, pm := range tx.s.live("payment_method", ofCustomer) {
+		pm.obj["customer"] = nil
+		tx.touch(pm)
 	}
-	for _, sub := range tx.s.live("subscription") {
-		if str(sub.obj, "customer") == id && !isEnded(sub.obj) {
-			tx.endSubscription(sub.obj)
-			tx.touch(sub)
-		}
+	for _, sub := range tx.s.live("subscription", func(o object) bool { return ofCustomer(o) && !isEnded(o) }) {
+		tx.endSubscription(sub.obj)
+		tx.touch(sub)
 	}
 	return deleteTombstone(tx, r, p)
 }
@@ -143,11 +138,8 @@ func detachCard(tx *tx, r *record, _ params) (any, *apiError) {
 	tx.s.remove("card", str(card, "id"))
 	if cust := tx.get("customer", custID); cust != nil && cust["default_source"] == card["id"] {
 		cust["default_source"] = nil
-		for _, c := range tx.s.live("card") {
-			if str(c.obj, "customer") == custID {
-				cust["default_source"] = c.obj["id"]
-				break
-			}
+		if cards := tx.s.live("card", func(o object) bool { return str(o, "customer") == custID }); len(cards) > 0 {
+			cust["default_source"] = cards[0].obj["id"]
 		}
 		tx.touchObj(cust)
 	}

@@ -66,6 +66,7 @@ func NewDemo(opts ...Option) *Emulator {
 	e := New(opts...)
 	b := &demoBuilder{e: e, v: newDemoVocabulary(), rng: rand.New(rand.NewPCG(7, 11)), used: map[int64]bool{}}
 	b.build()
+	e.st.j.take() // the demo's history records no events (see events.go)
 	return e
 }
 

@@ -26,6 +26,9 @@ type Emulator struct {
 	log     []Request          // every request, in arrival order
 	faults  []*faultState      // pending injected faults, in injection order
 	replays map[string]*replay // idempotency key → stored response
+	events  eventLog           // every change, as Stripe events (events.go)
+	evVis   EventVisibility
+	evRNG   *rand.Rand // event ids and reorder delays; separate so object ids do not depend on events
 }
 
 // An Option configures an Emulator.
@@ -62,6 +65,7 @@ func New(opts ...Option) *Emulator {
 	}
 	e.st = newStore(e.seed)
 	e.reqRNG = rand.New(rand.NewPCG(e.seed, 0x5265717565737473))
+	e.evRNG = rand.New(rand.NewPCG(e.seed, 0x4576656e7473))
 	return e
 }
 
@@ -101,6 +105,8 @@ func (e *Emulator) ResetRequests() {
 // object's "object" field selects its type and "id" its identity (an id is
 // minted if absent). Missing properties are filled in as null, and a
 // missing created time is taken from the clock. The object is copied.
+// The change is recorded as an event (<object>.created or .updated), with
+// no request.
 func (e *Emulator) Put(obj map[string]any) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -117,6 +123,7 @@ func (e *Emulator) Put(obj map[string]any) {
 	}
 	fillBlanks(o, name)
 	e.st.put(o, now)
+	e.commitEvents(now, "", "")
 }
 
 // Count returns the number of live objects of a type, named either as the
@@ -137,7 +144,7 @@ func (e *Emulator) Count(resource string) int {
 func (e *Emulator) Get(objectName, id string) map[string]any {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if o := e.st.getObj(objectName, id); o != nil {
+	if o := e.st.peekObj(objectName, id); o != nil {
 		return cloneObject(o)
 	}
 	return nil
@@ -153,8 +160,6 @@ func (e *Emulator) IDs(objectName string) []string {
 	}
 	return ids
 }
-
-func (e *Emulator) tx() *tx { return &tx{s: e.st, reg: e.reg, now: e.now()} }
 
 // normalize turns the integral float64s of decoded JSON into int64s, the
 // representation the emulator's own objects use.

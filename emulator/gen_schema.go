@@ -36,7 +36,7 @@ import (
 var objects = []string{
 	"account", "card", "charge", "customer", "invoice", "invoiceitem",
 	"payment_intent", "payment_method", "price", "product", "quote",
-	"refund", "subscription", "test_helpers.test_clock",
+	"refund", "subscription", "test_helpers.test_clock", "event",
 }
 
 // paths lists the emulated path templates; every GET/POST/DELETE operation
@@ -46,6 +46,7 @@ var paths = []string{
 	"/v1/charges", "/v1/charges/search", "/v1/charges/{charge}", "/v1/charges/{charge}/refund",
 	"/v1/customers", "/v1/customers/search", "/v1/customers/{customer}",
 	"/v1/customers/{customer}/sources", "/v1/customers/{customer}/sources/{id}",
+	"/v1/events", "/v1/events/{id}",
 	"/v1/invoiceitems", "/v1/invoiceitems/{invoiceitem}",
 	"/v1/invoices", "/v1/invoices/search", "/v1/invoices/{invoice}",
 	"/v1/invoices/{invoice}/finalize", "/v1/invoices/{invoice}/mark_uncollectible",
@@ -124,6 +125,10 @@ type output struct {
 	Comment    string             `json:"_comment"`
 	Objects    map[string][]field `json:"objects"`
 	Operations map[string]op      `json:"operations"`
+	// EventTypes are the event types that exist: the enum of a webhook
+	// endpoint's enabled_events (what stripe-api.md calls the list of
+	// event types), so that the emulator never invents one.
+	EventTypes []string `json:"event_types"`
 }
 
 func main() {
@@ -200,6 +205,22 @@ func main() {
 			out.Operations[key] = res
 		}
 	}
+
+	if wh := sp.Paths["/v1/webhook_endpoints"]["post"]; wh != nil && wh.RequestBody != nil {
+		for _, c := range wh.RequestBody.Content {
+			if ee := c.Schema.Properties["enabled_events"]; ee != nil && ee.Items != nil {
+				for _, v := range ee.Items.Enum {
+					if s, ok := v.(string); ok && s != "*" {
+						out.EventTypes = append(out.EventTypes, s)
+					}
+				}
+			}
+		}
+	}
+	if len(out.EventTypes) == 0 {
+		log.Fatal("no event types: POST /v1/webhook_endpoints enabled_events enum not found")
+	}
+	sort.Strings(out.EventTypes)
 
 	if err := os.WriteFile("schema.json", render(out), 0o644); err != nil {
 		log.Fatal(err)
@@ -360,7 +381,11 @@ func render(out output) []byte {
 		}
 		fmt.Fprintf(&b, "\n  }%s\n", sep(i, len(out.Operations)))
 	}
-	b.WriteString(" }\n}\n")
+	b.WriteString(" },\n \"event_types\": [\n")
+	for i, t := range out.EventTypes {
+		fmt.Fprintf(&b, "  %s%s\n", line(t), sep(i, len(out.EventTypes)))
+	}
+	b.WriteString(" ]\n}\n")
 	return b.Bytes()
 }
 

@@ -65,11 +65,12 @@ func createInvoice(tx *tx, o object, p params) *apiError {
 	}
 	if p.str("pending_invoice_items_behavior") == "include" {
 		tx.insert(o) // items refer to the invoice
-		for _, r := range tx.s.live("invoiceitem") {
-			if str(r.obj, "customer") == custID && r.obj["invoice"] == nil && str(r.obj, "currency") == str(o, "currency") {
-				r.obj["invoice"] = o["id"]
-				tx.touch(r)
-			}
+		pending := func(it object) bool {
+			return str(it, "customer") == custID && it["invoice"] == nil && str(it, "currency") == str(o, "currency")
+		}
+		for _, r := range tx.s.live("invoiceitem", pending) {
+			r.obj["invoice"] = o["id"]
+			tx.touch(r)
 		}
 	}
 	tx.recomputeInvoice(o)
@@ -158,11 +159,9 @@ func deleteInvoice(tx *tx, r *record, p params) (any, *apiError) {
 	if status := str(r.obj, "status"); status != "draft" {
 		return nil, errState("invoice_not_editable", "You can only delete draft invoices; this invoice's status is %s. Void it instead.", status)
 	}
-	for _, it := range tx.s.live("invoiceitem") {
-		if it.obj["invoice"] == r.obj["id"] {
-			it.obj["invoice"] = nil // back to pending
-			tx.touch(it)
-		}
+	for _, it := range tx.s.live("invoiceitem", func(o object) bool { return o["invoice"] == r.obj["id"] }) {
+		it.obj["invoice"] = nil // back to pending
+		tx.touch(it)
 	}
 	return deleteRemove(tx, r, p)
 }
@@ -265,6 +264,7 @@ func sendInvoice(tx *tx, r *record, _ params) (any, *apiError) {
 	if str(inv, "collection_method") != "send_invoice" {
 		return nil, invalidRequest("", "You can only manually send an invoice if its collection method is 'send_invoice'.")
 	}
+	tx.note(r, "invoice.sent")
 	return inv, nil
 }
 
@@ -282,12 +282,10 @@ func (tx *tx) recomputeInvoice(inv object) {
 			data = append(data, l)
 		}
 	}
-	items := tx.s.live("invoiceitem")
+	items := tx.s.live("invoiceitem", func(o object) bool { return o["invoice"] == inv["id"] })
 	slices.Reverse(items) // oldest first, as Stripe lists added items
 	for _, it := range items {
-		if it.obj["invoice"] == inv["id"] {
-			data = append(data, invoiceItemLine(it.obj))
-		}
+		data = append(data, invoiceItemLine(it.obj))
 	}
 	var total int64
 	for _, l := range data {

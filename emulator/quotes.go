@@ -157,11 +157,7 @@ func finalizeQuote(tx *tx, r *record, p params) (any, *apiError) {
 		q["expires_at"] = n
 	}
 	seq := 1
-	for _, other := range tx.s.live("quote") {
-		if other.obj["customer"] == q["customer"] && other.obj["number"] != nil {
-			seq++
-		}
-	}
+	seq += len(tx.s.live("quote", func(o object) bool { return o["customer"] == q["customer"] && o["number"] != nil }))
 	q["number"] = fmt.Sprintf("QT-%s-%04d-1", str(cust, "invoice_prefix"), seq)
 	q["status"] = "open"
 	q["status_transitions"].(map[string]any)["finalized_at"] = tx.unix()

@@ -35,7 +35,8 @@ type schemaOp struct {
 
 type schemaFile struct {
 	Objects    map[string][]schemaField `json:"objects"`
-	Operations map[string]*schemaOp     `json:"operations"` // "POST /v1/customers/{}"
+	Operations map[string]*schemaOp     `json:"operations"`  // "POST /v1/customers/{}"
+	EventTypes []string                 `json:"event_types"` // every event type Stripe has
 }
 
 // spec returns the parsed schema.json. It is immutable after the first call,

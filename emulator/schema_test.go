@@ -63,7 +63,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 		}
 	}
 	for name := range spec().Objects {
-		if reg.byObject[name] == nil {
+		if reg.byObject[name] == nil && name != "event" { // events are served by serveEvents
 			t.Errorf("schema object %s has no resource", name)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -93,7 +94,11 @@ func (e *Emulator) answer(r *http.Request, entry Request, form url.Values, formE
 	if a.fault == FaultDropConnection {
 		return a // logged with status 0: nothing was done
 	}
-	a.status, a.body, a.replayed = e.respond(r, a.fault, form, formErr, entry)
+	now := e.now()
+	a.status, a.body, a.replayed = e.respond(r, now, a.fault, form, formErr, entry)
+	// Whatever the request changed, even if it then failed (a declined
+	// confirmation keeps its payment intent), becomes events.
+	e.commitEvents(now, a.requestID, entry.IdempotencyKey)
 	a.status, a.body = afterCommit(a.fault, a.status, a.body)
 	if a.fault != FaultDropAfterCommit {
 		e.log[idx].Status = a.status
@@ -107,7 +112,7 @@ const APIVersion = "2026-08-26.dahlia"
 
 // respond computes the status and body of a request, committing its
 // effects. It runs with e.mu held.
-func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, formErr error, entry Request) (status int, body []byte, replayed bool) {
+func (e *Emulator) respond(r *http.Request, now time.Time, kind FaultKind, form url.Values, formErr error, entry Request) (status int, body []byte, replayed bool) {
 	if err := faultError(kind); err != nil {
 		return err.status, encode(err.body()), false
 	}
@@ -120,7 +125,7 @@ func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, for
 		return err.status, encode(err.body()), false
 	}
 	if r.Method != http.MethodPost || entry.IdempotencyKey == "" {
-		status, body = e.execute(r, form)
+		status, body = e.execute(r, now, form)
 		return status, body, false
 	}
 	scope := idempotencyScope(entry.Account, entry.IdempotencyKey)
@@ -132,7 +137,7 @@ func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, for
 		}
 		return prev.status, prev.body, true
 	}
-	status, body = e.execute(r, form)
+	status, body = e.execute(r, now, form)
 	if storable(status) {
 		e.replays[scope] = &replay{fingerprint: fp, status: status, body: body}
 	}
@@ -140,8 +145,8 @@ func (e *Emulator) respond(r *http.Request, kind FaultKind, form url.Values, for
 }
 
 // execute runs a request's handler and encodes its answer.
-func (e *Emulator) execute(r *http.Request, form url.Values) (status int, body []byte) {
-	out, err := e.dispatch(e.tx(), r, form)
+func (e *Emulator) execute(r *http.Request, now time.Time, form url.Values) (status int, body []byte) {
+	out, err := e.dispatch(&tx{s: e.st, reg: e.reg, now: now}, r, form)
 	if err != nil {
 		return err.status, encode(err.body())
 	}
@@ -163,6 +168,9 @@ func authorized(r *http.Request) bool {
 // parameters against the operation's schema.
 func (e *Emulator) dispatch(tx *tx, r *http.Request, form url.Values) (any, *apiError) {
 	method, path := r.Method, r.URL.Path
+	if path == "/v1/events" || strings.HasPrefix(path, "/v1/events/") {
+		return e.serveEvents(tx, r)
+	}
 	rt, ok := e.reg.match(path)
 	if !ok {
 		return nil, errUnrecognizedURL(method, path)

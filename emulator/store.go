@@ -46,6 +46,12 @@ type store struct {
 	rng    *rand.Rand
 	seq    uint64
 	tables map[string]*table // object name → table
+	// j records the state, before the first change, of every record handed
+	// out for changing since the last commit (see journal in events.go).
+	// Every path that can change an object goes through lookup, live, put
+	// or remove, which feed it, so it is the one place where changes are
+	// seen, whichever request, action or helper made them.
+	j journal
 }
 
 func newStore(seed uint64) *store {
@@ -69,6 +75,7 @@ func (s *store) lookup(objectName, id string) *record {
 	if t := s.tables[objectName]; t != nil {
 		if r := t.byID[id]; r != nil {
 			s.materialize(r)
+			s.j.track(r)
 			return r
 		}
 	}
@@ -127,6 +134,8 @@ func (s *store) put(o object, touched time.Time) *record {
 	t := s.table(str(o, "object"))
 	id := str(o, "id")
 	if old := t.byID[id]; old != nil {
+		s.materialize(old)
+		s.j.track(old)
 		if c := createdOf(o); c != old.created {
 			t.unlink(old)
 			old.created = c
@@ -139,6 +148,7 @@ func (s *store) put(o object, touched time.Time) *record {
 	r := &record{obj: o, id: id, created: createdOf(o), seq: s.seq, touched: touched}
 	t.byID[id] = r
 	t.link(r)
+	s.j.created(r)
 	return r
 }
 
@@ -148,6 +158,8 @@ func (s *store) remove(objectName, id string) {
 		return
 	}
 	if r := t.byID[id]; r != nil {
+		s.materialize(r)
+		s.j.removed(r)
 		t.unlink(r)
 		delete(t.byID, id)
 	}
@@ -208,18 +220,21 @@ func (t *table) createdFrom(sec int64) int {
 	return i
 }
 
-// live returns the table's non-deleted records, newest first, with their
-// objects materialized: callers may read and change them. It costs O(n);
+// live returns the table's non-deleted records whose objects satisfy keep,
+// newest first, with their objects materialized: callers may read and
+// change them. keep sees each object read-only, so that records the caller
+// has no use for are neither materialized nor journaled. It costs O(n);
 // list pages use the index instead.
-func (s *store) live(objectName string) []*record {
+func (s *store) live(objectName string, keep func(o object) bool) []*record {
 	t := s.tables[objectName]
 	if t == nil {
 		return nil
 	}
-	out := make([]*record, 0, len(t.order))
+	var out []*record
 	for i := len(t.order) - 1; i >= 0; i-- {
-		if r := t.order[i]; !r.deleted {
+		if r := t.order[i]; !r.deleted && keep(s.peek(r)) {
 			s.materialize(r)
+			s.j.track(r)
 			out = append(out, r)
 		}
 	}

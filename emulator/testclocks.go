@@ -46,11 +46,9 @@ func (tx *tx) attachTestClock(cust object, clockID string) {
 	cust["test_clock"] = clockID
 	tx.touchObj(cust)
 	for _, name := range []string{"invoice", "invoiceitem", "quote", "subscription"} {
-		for _, r := range tx.s.live(name) {
-			if r.obj["customer"] == cust["id"] {
-				r.obj["test_clock"] = clockID
-				tx.touch(r)
-			}
+		for _, r := range tx.s.live(name, func(o object) bool { return o["customer"] == cust["id"] }) {
+			r.obj["test_clock"] = clockID
+			tx.touch(r)
 		}
 	}
 }
@@ -75,11 +73,9 @@ func advanceTestClock(tx *tx, r *record, p params) (any, *apiError) {
 // invoices, invoice items and quotes stay, still naming the clock.
 func deleteTestClock(tx *tx, r *record, p params) (any, *apiError) {
 	id := str(r.obj, "id")
-	for _, c := range tx.s.live("customer") {
-		if str(c.obj, "test_clock") == id {
-			if _, err := deleteCustomer(tx, c, p); err != nil {
-				return nil, err
-			}
+	for _, c := range tx.s.live("customer", func(o object) bool { return str(o, "test_clock") == id }) {
+		if _, err := deleteCustomer(tx, c, p); err != nil {
+			return nil, err
 		}
 	}
 	return deleteRemove(tx, r, p)
