@@ -190,6 +190,7 @@ func New(cfg Config) (_ *Server, err error) {
 		inner = &limitHandler{Handler: inner, limits: limits}
 		inner = newIdleHandler(inner, limits)
 		inner = observe(inner, cfg.Observer)
+		inner = changeUserHandler{inner}
 		inner = newLoginGuard(inner, log, cfg.RequireSecureTransport)
 		s.handler = newHandler(inner, log)
 		return s.handler, nil
@@ -201,7 +202,8 @@ func New(cfg Config) (_ *Server, err error) {
 	s.gms, err = gms.NewServerWithHandler(gms.Config{
 		Protocol: "tcp",
 		Address:  ln.Addr().String(),
-		Listener: ln,
+		// COM_CHANGE_USER is read below vitess; see changeuser.go.
+		Listener: &changeUserListener{Listener: ln, auth: engine.Analyzer.Catalog.MySQLDb},
 		Version:  ServerVersion,
 		// Zero: with a read timeout GMS fails any query whose next row
 		// takes longer than it, and a page from Stripe can be slow.

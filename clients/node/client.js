@@ -64,9 +64,38 @@ async function main() {
   check(Number(who.n) >= 1, 'pool connection');
   await pool.end();
 
+  // changeUser (COM_CHANGE_USER), as pools that re-use a connection for
+  // another account send it: the new account, a fresh session, the
+  // database asked for; a wrong password is refused with 1045.
+  const cu = await mysql.createConnection(opts);
+  await cu.query("CREATE USER IF NOT EXISTS 'node_reader'@'%' IDENTIFIED BY 'r3ader'");
+  await cu.query("GRANT SELECT ON stripe.* TO 'node_reader'@'%'");
+  await cu.query("SET @before = 'root session'");
+  await cu.changeUser({ user: 'node_reader', password: 'r3ader', database: 'stripe' });
+  const [[asReader]] = await cu.query('SELECT CURRENT_USER() AS u, DATABASE() AS d, @before AS b, (SELECT COUNT(*) FROM Customers) AS n');
+  check(asReader.u === 'node_reader@%' && asReader.d === 'stripe' && asReader.b === null && Number(asReader.n) > 0,
+    'after changeUser: ' + JSON.stringify(asReader));
+  let denied = null;
+  try {
+    await cu.query("CREATE USER 'node_other'@'%'");
+  } catch (e) {
+    denied = e;
+  }
+  check(denied !== null, 'node_reader, with SELECT only, created a user');
+  // (Back to root is not tried: mysql2 takes an empty password as "the
+  // last one given".)
+  let refused = null;
+  try {
+    await cu.changeUser({ user: 'root', password: 'wrong' });
+  } catch (e) {
+    refused = e;
+  }
+  check(refused !== null && refused.errno === 1045, 'changeUser with a wrong password: ' + (refused && refused.message));
+  cu.destroy();
+
   console.log('ok node: mysql2 ' + require('mysql2/package.json').version + ': ' + charges.length + ' charges, execute() SUM ' +
     agg.s + ' AVG ' + agg.a + ' (DECIMAL), ' + fks.length + ' foreign keys on Invoices at 0 Stripe calls, ' +
-    ids.length + ' pooled lookups');
+    ids.length + ' pooled lookups, changeUser to ' + asReader.u + ', a wrong password refused (' + refused.errno + ')');
 }
 
 main().catch((e) => {
