@@ -2,6 +2,7 @@ package stripeapi
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -133,7 +134,8 @@ func endpointOf(method, path string) string {
 // until ctx is done. Every HTTP attempt calls it, so retries are paced too.
 //
 // Every call needs a token from the global limiter and from its endpoint's;
-// a search call also from the search limiter. All are reserved at once and
+// a search call also from the search limiter, and a call whose context
+// carries a share limiter (WithShare) from that one. All are reserved at once and
 // the call waits for the latest of them, rather than queueing on one and
 // then the next. If ctx ends first the reservations are cancelled,
 // returning their tokens for other calls.
@@ -141,18 +143,29 @@ func (c *Client) wait(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	lims := [3]*rate.Limiter{c.limiter.lim, c.endpoints.get(endpointOf(r.method, r.path)).lim}
+	lims := [4]*rate.Limiter{c.limiter.lim, c.endpoints.get(endpointOf(r.method, r.path)).lim}
 	if r.search {
 		lims[2] = c.search
 	}
+	lims[3] = shareOf(ctx)
 	now := time.Now()
 	var (
-		res   [3]*rate.Reservation
+		res   [4]*rate.Reservation
 		delay time.Duration
 	)
 	for i, l := range lims {
 		if l != nil {
-			res[i] = l.ReserveN(now, 1) // always OK: burst >= 1
+			res[i] = l.ReserveN(now, 1) // OK for the client's own (burst >= 1)
+			if !res[i].OK() {
+				// Only a share limiter of burst 0 (and a finite rate)
+				// can refuse for ever: say so rather than hang.
+				for _, r := range res[:i] {
+					if r != nil {
+						r.Cancel()
+					}
+				}
+				return fmt.Errorf("stripe: %s %s: the share limiter of the context never grants a request (burst %d)", r.method, r.path, l.Burst())
+			}
 			delay = max(delay, res[i].DelayFrom(now))
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // The limiter guarantees a lower bound on elapsed time, so these tests assert
@@ -227,5 +230,58 @@ func TestGlobalRate429SlowsEveryEndpoint(t *testing.T) {
 	}
 	if ep := c.endpoints.get("GET /v1/customers").lim.Limit(); ep != 1000 {
 		t.Errorf("customers endpoint limit = %v, want 1000 untouched", ep)
+	}
+}
+
+func TestShareLimiterPacesRequestsOfItsContext(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, `{}`) })
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate, cfg.Burst = -1, 1 })
+	share := rate.NewLimiter(10, 1)
+	ctx := WithShare(t.Context(), share)
+
+	// Under the share: burst 1 at 10/s makes 3 requests take >= 200ms.
+	start := time.Now()
+	for range 3 {
+		if _, err := c.Get(ctx, "/v1/x", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if el := time.Since(start); el < 190*time.Millisecond {
+		t.Errorf("3 requests under a 10/s share took %v, want >= 200ms", el)
+	}
+	// The share's tokens were taken: it now has none left (its next
+	// reservation must wait about 100ms).
+	if r := share.Reserve(); r.Delay() < 50*time.Millisecond {
+		t.Errorf("share limiter delay after 3 requests = %v, want ~100ms (its tokens were not spent)", r.Delay())
+	} else {
+		r.Cancel()
+	}
+
+	// A context without the share does not touch it: 20 requests leave its
+	// state as it was.
+	share2 := rate.NewLimiter(1, 1)
+	_ = WithShare(t.Context(), share2)
+	for range 20 {
+		if _, err := c.Get(t.Context(), "/v1/x", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tok := share2.Tokens(); tok < 0.99 {
+		t.Errorf("share limiter not carried by the context has %v tokens, want 1 (untouched)", tok)
+	}
+	if WithShare(t.Context(), nil) != t.Context() {
+		t.Error("WithShare(ctx, nil) returned a new context, want ctx")
+	}
+}
+
+func TestShareLimiterWithZeroBurstFailsClearly(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, `{}`) })
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate = -1 })
+	_, err := c.Get(WithShare(t.Context(), rate.NewLimiter(1, 0)), "/v1/x", nil)
+	if err == nil || !strings.Contains(err.Error(), "share limiter") {
+		t.Fatalf("err = %v, want the share limiter named", err)
+	}
+	if srv.hits() != 0 {
+		t.Errorf("%d requests sent, want 0", srv.hits())
 	}
 }
