@@ -1,0 +1,335 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/cockroachdb/pebble"
+
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// reader is what point reads need of a DB or a batch.
+type reader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+// read returns the object id of t (decoding the top-level fields in want,
+// all if nil), or false if it is not held (missing or deleted).
+func (m *Mirror) read(r reader, t *table, id string, want map[string]bool) (stripeapi.Object, bool, error) {
+	enc, ok, err := readObject(r, t, id)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	obj, err := newDecoder().decodeObject(enc, want)
+	return obj, err == nil, err
+}
+
+func readObject(r reader, t *table, id string) ([]byte, bool, error) {
+	raw, ok, err := getFrom(r, primaryKey(t.name, id))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	p, ok := decodePrimary(raw)
+	if !ok {
+		return nil, false, errCorrupt
+	}
+	if p.gone() {
+		return nil, false, nil
+	}
+	return getFrom(r, objectKey(t.name, p.created, id))
+}
+
+func getFrom(r reader, key []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := slices.Clone(v)
+	return out, true, closer.Close()
+}
+
+// Objects reads table's objects that q selects (see Query), newest first.
+//
+// IDs are point reads; else an Equal on an indexed path reads its index;
+// else the created-ordered keyspace is scanned, only over the created
+// range if q has one. Every condition of q is then checked on each object.
+func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, error) {
+	t, err := m.lookupTable(table)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	it := &iter{ctx: ctx, m: m, t: t, q: q, dec: newDecoder(), want: wantOf(q.Paths)}
+	if len(q.Equal) > 0 {
+		it.equal = make(map[string]map[string]bool, len(q.Equal))
+		for p, vals := range q.Equal {
+			set := make(map[string]bool, len(vals))
+			for _, v := range vals {
+				set[strings.ToLower(v)] = true
+			}
+			it.equal[p] = set
+			if it.want != nil {
+				top, _, _ := strings.Cut(p, ".")
+				it.checkTops = append(it.checkTops, top)
+			}
+		}
+	}
+	// The decoded fields must include those the conditions check.
+	if it.want != nil && len(it.checkTops) > 0 {
+		want := make(map[string]bool, len(it.want)+len(it.checkTops))
+		for k := range it.want {
+			want[k] = true
+		}
+		for _, k := range it.checkTops {
+			want[k] = true
+		}
+		it.want = want
+	}
+	switch {
+	case q.IDs != nil:
+		it.ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
+	case m.indexedEqual(t, q) != "":
+		path := m.indexedEqual(t, q)
+		vals := slices.Sorted(func(yield func(string) bool) {
+			for v := range it.equal[path] {
+				if !yield(v) {
+					return
+				}
+			}
+		})
+		for _, v := range vals {
+			if strings.ContainsRune(v, 0) {
+				continue // never indexed, and no object holds it either
+			}
+			it.prefixes = append(it.prefixes, indexPrefix(t.name, path, v))
+		}
+		it.seen = map[string]bool{}
+	default:
+		lower := tablePrefix(kindObject, t.name)
+		upper := prefixEnd(lower)
+		if q.CreatedLTE != nil {
+			lower = append(tablePrefix(kindObject, t.name), descCreated(*q.CreatedLTE)...)
+		}
+		if q.CreatedGTE != nil {
+			upper = prefixEnd(append(tablePrefix(kindObject, t.name), descCreated(*q.CreatedGTE)...))
+		}
+		if it.scan, err = m.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper}); err != nil {
+			return nil, err
+		}
+		it.scanOK = it.scan.First()
+	}
+	return it, nil
+}
+
+// indexedEqual returns the path of q.Equal that has an index (the first in
+// order, for a stable plan), or "".
+func (m *Mirror) indexedEqual(t *table, q Query) string {
+	for _, p := range t.indexed {
+		if _, ok := q.Equal[p]; ok {
+			return p
+		}
+	}
+	return ""
+}
+
+type iter struct {
+	ctx   context.Context
+	m     *Mirror
+	t     *table
+	q     Query
+	dec   *decoder
+	want  map[string]bool
+	equal map[string]map[string]bool
+	// checkTops are the top-level fields the Equal conditions need.
+	checkTops []string
+
+	ids []string // point reads left
+
+	prefixes [][]byte // index prefixes left (one per Equal value)
+	idx      *pebble.Iterator
+	seen     map[string]bool
+
+	scan   *pebble.Iterator
+	scanOK bool
+
+	n      int
+	closed bool
+}
+
+// Next returns the next object, or io.EOF.
+func (it *iter) Next() (stripeapi.Object, error) {
+	for {
+		if it.closed {
+			return nil, io.EOF
+		}
+		// Check the context now and then: a scan of a million objects
+		// must stop when the query is cancelled.
+		if it.n++; it.n%1024 == 0 {
+			if err := it.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		enc, created, _, err := it.nextRaw()
+		if err != nil {
+			return nil, err
+		}
+		if !it.createdOK(created) {
+			continue
+		}
+		obj, err := it.dec.decodeObject(enc, it.want)
+		if err != nil {
+			return nil, err
+		}
+		if !it.equalOK(obj) {
+			continue
+		}
+		return obj, nil
+	}
+}
+
+// nextRaw returns the next candidate's encoding, created and id.
+func (it *iter) nextRaw() ([]byte, int64, string, error) {
+	switch {
+	case it.q.IDs != nil:
+		for len(it.ids) > 0 {
+			id := it.ids[0]
+			it.ids = it.ids[1:]
+			raw, ok, err := getFrom(it.m.db, primaryKey(it.t.name, id))
+			if err != nil {
+				return nil, 0, "", err
+			}
+			if !ok {
+				continue
+			}
+			p, ok := decodePrimary(raw)
+			if !ok {
+				return nil, 0, "", errCorrupt
+			}
+			if p.gone() {
+				continue
+			}
+			enc, ok, err := getFrom(it.m.db, objectKey(it.t.name, p.created, id))
+			if err != nil {
+				return nil, 0, "", err
+			}
+			if ok {
+				return enc, p.created, id, nil
+			}
+		}
+		return nil, 0, "", io.EOF
+	case it.scan != nil:
+		if !it.scanOK {
+			if err := it.scan.Error(); err != nil {
+				return nil, 0, "", err
+			}
+			return nil, 0, "", io.EOF
+		}
+		k := it.scan.Key()
+		plen := len(it.t.name) + 2
+		if len(k) < plen+8 {
+			return nil, 0, "", errCorrupt
+		}
+		created := createdFromDesc(k[plen : plen+8])
+		id := string(k[plen+8:])
+		enc := slices.Clone(it.scan.Value())
+		it.scanOK = it.scan.Next()
+		return enc, created, id, nil
+	default:
+		for {
+			if it.idx == nil {
+				if len(it.prefixes) == 0 {
+					return nil, 0, "", io.EOF
+				}
+				p := it.prefixes[0]
+				it.prefixes = it.prefixes[1:]
+				var err error
+				if it.idx, err = it.m.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)}); err != nil {
+					return nil, 0, "", err
+				}
+				if !it.idx.First() {
+					if err := it.idx.Close(); err != nil {
+						return nil, 0, "", err
+					}
+					it.idx = nil
+					continue
+				}
+			} else if !it.idx.Next() {
+				err := it.idx.Close()
+				it.idx = nil
+				if err != nil {
+					return nil, 0, "", err
+				}
+				continue
+			}
+			k := it.idx.Key()
+			id := string(k[bytesLastZero(k)+1:])
+			if it.seen[id] {
+				continue
+			}
+			it.seen[id] = true
+			created, ok := bytesInt64(it.idx.Value())
+			if !ok {
+				return nil, 0, "", errCorrupt
+			}
+			enc, ok, err := getFrom(it.m.db, objectKey(it.t.name, created, id))
+			if err != nil {
+				return nil, 0, "", err
+			}
+			if ok {
+				return enc, created, id, nil
+			}
+		}
+	}
+}
+
+func bytesLastZero(k []byte) int {
+	for i := len(k) - 1; i >= 0; i-- {
+		if k[i] == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func (it *iter) createdOK(c int64) bool {
+	return (it.q.CreatedGTE == nil || c >= *it.q.CreatedGTE) && (it.q.CreatedLTE == nil || c <= *it.q.CreatedLTE)
+}
+
+func (it *iter) equalOK(obj stripeapi.Object) bool {
+	for p, set := range it.equal {
+		v, ok := lookup(obj, p)
+		if !ok {
+			return false
+		}
+		s, ok := indexValue(v)
+		if !ok || !set[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// Close releases the iterator's store resources.
+func (it *iter) Close() error {
+	if it.closed {
+		return nil
+	}
+	it.closed = true
+	var err error
+	if it.scan != nil {
+		err = it.scan.Close()
+	}
+	if it.idx != nil {
+		err = errors.Join(err, it.idx.Close())
+	}
+	return err
+}
