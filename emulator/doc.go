@@ -24,6 +24,14 @@
 //     accept, attach, …) with Stripe's errors for illegal ones.
 //   - Idempotency keys, a request log, and injectable faults (rate limits,
 //     lock timeouts, server errors, dropped connections).
+//   - Events: every change, by any request or Go-side helper, is recorded
+//     as the Stripe event(s) it causes (customer.updated with
+//     previous_attributes, invoice.finalized, customer.source.created, …)
+//     and served by GET /v1/events (newest first, created ranges, type
+//     wildcards, types[], cursors) and /v1/events/{id}. Knobs delay an
+//     event's visibility, make events visible out of order, and set the
+//     retention (Stripe's 30 days by default); see events.go. Seeding
+//     records no events.
 //
 // The resources are described declaratively (resources.go): path, id
 // prefix, list filters, search fields and a few hooks. Generic handlers do

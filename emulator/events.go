@@ -56,6 +56,12 @@ type EventVisibility struct {
 	// Retention is how long events are kept: older ones are neither listed
 	// nor retrievable, and are dropped. 0 means Stripe's 30 days.
 	Retention time.Duration
+	// MaxEvents, if positive, bounds the events kept: beyond it the oldest
+	// are dropped, as if past the retention. Stripe has no such bound; it
+	// caps the memory of a long-running emulator taking many writes (an
+	// event takes about as much as its object's JSON, see
+	// BenchmarkEventMemory).
+	MaxEvents int
 }
 
 // WithEventDelay makes every event listable only d after it happened.
@@ -75,13 +81,19 @@ func WithEventRetention(d time.Duration) Option {
 	return func(e *Emulator) { e.evVis.Retention = d }
 }
 
+// WithMaxEvents bounds the number of events kept (default: no bound but
+// the retention); beyond it the oldest are dropped.
+func WithMaxEvents(n int) Option {
+	return func(e *Emulator) { e.evVis.MaxEvents = n }
+}
+
 // SetEventVisibility changes the event knobs at run time. Delays apply to
 // events recorded afterwards; the retention applies at once.
 func (e *Emulator) SetEventVisibility(v EventVisibility) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.evVis = v
-	e.events.prune(e.now(), e.retention())
+	e.pruneEvents(e.now())
 }
 
 // EventVisibility returns the current event knobs.
@@ -123,7 +135,7 @@ type Event struct {
 func (e *Emulator) Events() []Event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events.prune(e.now(), e.retention())
+	e.pruneEvents(e.now())
 	out := make([]Event, 0, len(e.events.list))
 	for _, ev := range e.events.inOrder() {
 		out = append(out, ev.public())
@@ -135,7 +147,7 @@ func (e *Emulator) Events() []Event {
 func (e *Emulator) EventCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events.prune(e.now(), e.retention())
+	e.pruneEvents(e.now())
 	return len(e.events.list)
 }
 
@@ -242,12 +254,18 @@ func expired(ev *event, now time.Time, retention time.Duration) bool {
 	return !now.Before(ev.at.Add(retention))
 }
 
-// prune drops the expired events at the old end of the list. An expired
-// event behind a younger one (a clock that went back) is dropped later;
-// readers check expired themselves.
-func (l *eventLog) prune(now time.Time, retention time.Duration) {
+// pruneEvents drops the events past the retention or beyond MaxEvents.
+func (e *Emulator) pruneEvents(now time.Time) {
+	e.events.prune(now, e.retention(), e.evVis.MaxEvents)
+}
+
+// prune drops the expired events at the old end of the list, and the
+// oldest beyond max (if positive). An expired event behind a younger one
+// (a clock that went back) is dropped later; readers check expired
+// themselves.
+func (l *eventLog) prune(now time.Time, retention time.Duration, max int) {
 	n := 0
-	for n < len(l.list) && expired(l.list[n], now, retention) {
+	for n < len(l.list) && (expired(l.list[n], now, retention) || (max > 0 && len(l.list)-n > max)) {
 		delete(l.byID, l.list[n].id)
 		l.list[n] = nil
 		n++
@@ -327,7 +345,6 @@ func (tx *tx) note(r *record, typ string) { tx.s.j.note(r, typ) }
 // helper). It runs with e.mu held.
 func (e *Emulator) commitEvents(now time.Time, reqID, idemKey string) {
 	changes := e.st.j.take()
-	retention := e.retention()
 	for _, c := range changes {
 		var objJSON, prevJSON json.RawMessage // shared by the change's events
 		for _, p := range eventsOf(c) {
@@ -351,7 +368,7 @@ func (e *Emulator) commitEvents(now time.Time, reqID, idemKey string) {
 			e.events.add(ev)
 		}
 	}
-	e.events.prune(now, retention)
+	e.pruneEvents(now)
 }
 
 func (e *Emulator) newEventID() string {

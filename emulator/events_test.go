@@ -1,11 +1,15 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -580,4 +584,223 @@ func TestEventRetention(t *testing.T) {
 	if n := e.EventCount(); n != 0 {
 		t.Errorf("EventCount %d after 30 days, want 0", n)
 	}
+}
+
+// TestEventsOfAFailedRequest: a declined confirmation answers 402 but
+// keeps the payment intent and the failed charge, so their events are
+// recorded, as on Stripe.
+func TestEventsOfAFailedRequest(t *testing.T) {
+	e := New(WithClock(newTestClock().now))
+	c := newClient(t, e)
+	res := c.post("/v1/payment_intents", vals("amount", "1000", "currency", "usd", "payment_method", "pm_card_chargeDeclined", "confirm", "true"))
+	res.wantError(t, http.StatusPaymentRequired, "card_error", "card_declined", "")
+	var got []string
+	for _, ev := range e.Events() {
+		got = append(got, ev.Type)
+		if ev.RequestID != res.header.Get("Request-Id") {
+			t.Errorf("%s: request %q, want %q", ev.Type, ev.RequestID, res.header.Get("Request-Id"))
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"charge.failed", "payment_intent.created", "payment_intent.payment_failed"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	// A request refused before it changes anything records nothing.
+	c.post("/v1/customers", vals("bogus", "1")).wantError(t, http.StatusBadRequest, "invalid_request_error", "", "bogus")
+	if n := e.EventCount(); n != 3 {
+		t.Errorf("EventCount %d after a rejected request, want 3", n)
+	}
+}
+
+// TestPutRecordsEvents: the Go-side Put is a write path like any other.
+func TestPutRecordsEvents(t *testing.T) {
+	e := New(WithClock(newTestClock().now))
+	e.Put(map[string]any{"object": "product", "id": "prod_put", "name": "Put", "active": true})
+	cur := e.Get("product", "prod_put")
+	e.Put(cur) // unchanged: no event
+	cur["name"] = "Put again"
+	e.Put(cur)
+	evs := e.Events()
+	if len(evs) != 2 || evs[0].Type != "product.created" || evs[1].Type != "product.updated" {
+		t.Fatalf("events %v", evs)
+	}
+	if evs[0].RequestID != "" || evs[1].Object["name"] != "Put again" || fmt.Sprint(evs[1].PreviousAttributes) != "map[name:Put]" {
+		t.Errorf("request %q, object name %v, previous_attributes %v", evs[0].RequestID, evs[1].Object["name"], evs[1].PreviousAttributes)
+	}
+}
+
+// TestSeedingRecordsNoEvents: bulk seeding and the demo record no events
+// (their snapshots would cost what lazy seeding saves), and changing a
+// seeded object records an update whose previous_attributes hold only
+// what changed.
+func TestSeedingRecordsNoEvents(t *testing.T) {
+	e := New(WithClock(newTestClock().now))
+	seeded, err := e.Seed(Seeding{Customers: 1000, Charges: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, e)
+	c.get("/v1/customers", vals("limit", "100")).mustOK(t)
+	c.get("/v1/customers/"+seeded["customer"][3], nil).mustOK(t)
+	if n := e.EventCount(); n != 0 {
+		t.Errorf("EventCount %d after seeding and reading, want 0", n)
+	}
+	id := seeded["customer"][5]
+	c.post("/v1/customers/"+id, vals("phone", "+15551234567")).mustOK(t)
+	evs := e.Events()
+	if len(evs) != 1 || evs[0].Type != "customer.updated" || evs[0].Object["id"] != id || fmt.Sprint(evs[0].PreviousAttributes) != "map[phone:<nil>]" {
+		t.Errorf("events %+v", evs)
+	}
+	if n := NewDemo().EventCount(); n != 0 {
+		t.Errorf("demo EventCount %d, want 0", n)
+	}
+}
+
+// TestEventsConcurrentWriters: writers and event readers in parallel (run
+// with -race); every change is recorded exactly once, with unique ids, and
+// a customer's created event comes before its updated event.
+func TestEventsConcurrentWriters(t *testing.T) {
+	e := New()
+	const writers, each = 8, 15
+	send := func(method, path string, form url.Values) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		var body map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		id, _ := body["id"].(string)
+		return rec.Code, id
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, writers*each*2+writers)
+	for w := range writers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				code, id := send("POST", "/v1/customers", url.Values{"name": {fmt.Sprint("w", w, "-", i)}})
+				if code != http.StatusOK {
+					errs <- fmt.Sprint("create: ", code)
+					continue
+				}
+				if code, _ := send("POST", "/v1/customers/"+id, url.Values{"email": {fmt.Sprint("w", w, "i", i, "@example.com")}}); code != http.StatusOK {
+					errs <- fmt.Sprint("update: ", code)
+				}
+			}
+		}()
+		go func() { // a reader polling the log meanwhile
+			defer wg.Done()
+			for range each {
+				if code, _ := send("GET", "/v1/events?limit=100", nil); code != http.StatusOK {
+					errs <- fmt.Sprint("list: ", code)
+				}
+				_ = e.EventCount()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	evs := e.Events()
+	if len(evs) != writers*each*2 {
+		t.Fatalf("%d events, want %d", len(evs), writers*each*2)
+	}
+	seen := map[string]bool{}
+	createdAt := map[string]int{}
+	for i, ev := range evs {
+		if seen[ev.ID] {
+			t.Errorf("duplicate event id %s", ev.ID)
+		}
+		seen[ev.ID] = true
+		cus := ev.Object["id"].(string)
+		switch ev.Type {
+		case "customer.created":
+			createdAt[cus] = i
+		case "customer.updated":
+			if j, ok := createdAt[cus]; !ok || j > i {
+				t.Errorf("%s updated before it was created", cus)
+			}
+		default:
+			t.Errorf("unexpected %s", ev.Type)
+		}
+	}
+	// Paging through the list returns every event once.
+	c := newClient(t, e)
+	var listed []string
+	q := vals("limit", "100")
+	for {
+		page := c.get("/v1/events", q).mustOK(t)
+		got := ids(page)
+		listed = append(listed, got...)
+		if page["has_more"] != true {
+			break
+		}
+		q = vals("limit", "100", "starting_after", got[len(got)-1])
+	}
+	if len(listed) != len(evs) {
+		t.Errorf("listed %d events, want %d", len(listed), len(evs))
+	}
+	for _, id := range listed {
+		if !seen[id] {
+			t.Errorf("listed unknown event %s", id)
+		}
+		delete(seen, id)
+	}
+}
+
+func TestMaxEvents(t *testing.T) {
+	e := New(WithClock(newTestClock().now), WithMaxEvents(3))
+	c := newClient(t, e)
+	for range 5 {
+		idOf(t, c.post("/v1/customers", nil))
+	}
+	evs := e.Events()
+	if len(evs) != 3 {
+		t.Fatalf("%d events kept, want 3", len(evs))
+	}
+	if got := ids(c.get("/v1/events", nil).mustOK(t)); !slices.Equal(got, eventIDs(evs)) {
+		t.Errorf("listed %v, want the 3 newest %v", got, eventIDs(evs))
+	}
+}
+
+// BenchmarkEventMemory reports the heap an event takes: customer updates
+// on a store of 1,000 customers, each recording one customer.updated.
+func BenchmarkEventMemory(b *testing.B) {
+	e := New()
+	seeded, err := e.Seed(Seeding{Customers: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	update := func(id string, i int) {
+		req := httptest.NewRequest("POST", "/v1/customers/"+id, strings.NewReader(vals("description", fmt.Sprint("update ", i)).Encode()))
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("update: %d %s", rec.Code, rec.Body)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range b.N {
+		update(seeded["customer"][i%1000], i)
+	}
+	b.StopTimer()
+	e.ResetRequests() // the request log is not the events' memory
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if n := e.EventCount(); n != b.N {
+		b.Fatalf("%d events, want %d", n, b.N)
+	}
+	// The updated customers became ordinary stored objects: at most 1,000
+	// maps, counted in the figure for small b.N; use -benchtime=20000x.
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heap-B/event")
+	b.ReportMetric(float64(len(e.events.list[0].object)), "json-B/object")
 }

@@ -29,7 +29,7 @@ func (e *Emulator) serveEvents(tx *tx, r *http.Request) (any, *apiError) {
 		return nil, err // events have nothing to expand
 	}
 	retention := e.retention()
-	e.events.prune(tx.now, retention)
+	e.pruneEvents(tx.now)
 	if isItem {
 		// Retrieval does not wait for an event to be listable: a webhook
 		// names an event before the list may show it.
