@@ -804,3 +804,23 @@ func BenchmarkEventMemory(b *testing.B) {
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heap-B/event")
 	b.ReportMetric(float64(len(e.events.list[0].object)), "json-B/object")
 }
+
+func TestSameValue(t *testing.T) {
+	for _, tc := range []struct {
+		a, b any
+		want bool
+	}{
+		{int(0), int64(0), true},
+		{int64(3), float64(3), true},
+		{int64(3), float64(3.5), false},
+		{map[string]any{"a": []any{int(1), "x"}}, map[string]any{"a": []any{int64(1), "x"}}, true},
+		{map[string]any{"a": nil}, map[string]any{}, false},
+		{[]any{}, []any(nil), true},
+		{"1", int64(1), false},
+		{nil, false, false},
+	} {
+		if got := sameValue(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameValue(%#v, %#v) = %v", tc.a, tc.b, got)
+		}
+	}
+}
