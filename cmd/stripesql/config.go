@@ -86,6 +86,12 @@ type serveConfig struct {
 	burst          int
 	maxConcurrency int
 
+	// Mirror (mirror.go): the tables kept in a local store.
+	mirror         string // "", a comma-separated list of tables, or "all"
+	mirrorDir      string
+	mirrorRate     float64
+	mirrorInterval time.Duration
+
 	// sources tells where each setting's value came from, by flag name.
 	sources map[string]source
 	// flags holds the values, for printing them ("stripesql config").
@@ -177,6 +183,11 @@ var settings = []setting{
 
 	{name: "write-log", env: "STRIPESQL_WRITE_LOG", group: "Writes"},
 	{name: "write-retry-window", env: "STRIPESQL_WRITE_RETRY_WINDOW", group: "Writes"},
+
+	{name: "mirror", env: "STRIPESQL_MIRROR", group: "Mirror"},
+	{name: "mirror-dir", env: "STRIPESQL_MIRROR_DIR", group: "Mirror"},
+	{name: "mirror-rate", env: "STRIPESQL_MIRROR_RATE", group: "Mirror"},
+	{name: "mirror-interval", env: "STRIPESQL_MIRROR_INTERVAL", group: "Mirror"},
 }
 
 // secretFiles pairs each secret with the setting naming a file to read it
@@ -235,6 +246,11 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 
 	fs.StringVar(&c.writeLog, "write-log", "", "append every Stripe write to `file` (JSON lines, synced before each request and after its answer), shown after a restart in StripeWrites; empty keeps the record in memory only")
 	fs.DurationVar(&c.writeRetryWindow, "write-retry-window", time.Minute, "how long a write that may have executed is retried (same idempotency key) before its outcome is reported unknown; 0 means the usual 5 attempts")
+
+	fs.StringVar(&c.mirror, "mirror", "", "`tables` to keep in a local mirror, comma-separated (Customers,Invoices), or all for every table whose changes Stripe reports as events; reads of a ready table are answered locally (SET stripe_source); empty mirrors nothing")
+	fs.StringVar(&c.mirrorDir, "mirror-dir", "", "`directory` of the mirror's store; empty means stripesql/mirror/<account, demo, or mode and key hash> under the user's cache directory")
+	fs.Float64Var(&c.mirrorRate, "mirror-rate", 0, "Stripe `requests/s` the mirror may spend (backfill and event polling), within --rate; 0 means a quarter of --rate")
+	fs.DurationVar(&c.mirrorInterval, "mirror-interval", 2*time.Second, "how often the mirror polls Stripe's events (`duration`)")
 	return fs
 }
 
@@ -418,6 +434,10 @@ func (c *serveConfig) validate() error {
 		return bad("max-calls", "0 (no cap) or more")
 	case c.maxExecutionTime < 0:
 		return bad("max-execution-time", "0 (no limit) or more milliseconds")
+	case c.mirrorRate < 0:
+		return bad("mirror-rate", "0 (a quarter of --rate) or more requests/s")
+	case c.mirrorInterval <= 0:
+		return bad("mirror-interval", "a positive duration such as 2s")
 	case (c.tlsCert == "") != (c.tlsKey == ""):
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
 	case strings.HasPrefix(c.apiKey, "pk_"):

@@ -44,6 +44,9 @@ var layered = map[string][3]string{
 	"endpoint-rate":   {"12", "13", "-1"},
 	"burst":           {"6", "7", "8"},
 	"max-concurrency": {"9", "10", "11"},
+	"mirror":          {"Customers", "Invoices", "all"},
+	"mirror-dir":      {"/tmp/m_file", "/tmp/m_env", "/tmp/m_flag"},
+	"mirror-rate":     {"1", "2", "3"},
 }
 
 // layers returns the config file text, environment and flags that set

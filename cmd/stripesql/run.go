@@ -175,6 +175,11 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		defer db.CloseWriteLog()
 		log.Info("recording writes", "write_log", cfg.writeLog)
 	}
+	closeMirror, err := openMirror(ctx, cfg, demo, cat, client, db, log)
+	if err != nil {
+		return err
+	}
+	defer closeMirror()
 	procs, err := procedures.All(db)
 	if err != nil {
 		return fmt.Errorf("stored procedures: %w", err)
