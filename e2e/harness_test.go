@@ -24,6 +24,7 @@ import (
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/internal/specvalidate"
 	"github.com/stripesql/stripesql/metrics"
+	"github.com/stripesql/stripesql/mirror"
 	"github.com/stripesql/stripesql/procedures"
 	"github.com/stripesql/stripesql/server"
 	"github.com/stripesql/stripesql/stripeapi"
@@ -39,6 +40,8 @@ type env struct {
 	logs   *testlog.Buffer
 	// addr is the MySQL server's address, for clients other than db.
 	addr string
+	// mirror is the server's mirror (withMirror), nil without one.
+	mirror *mirror.Mirror
 }
 
 // newEnv starts stripesql on the demo emulator behind the spec validator.
@@ -67,6 +70,8 @@ type startConfig struct {
 	metrics     *metrics.Metrics // nil: none, as without --metrics-listen
 	rate        float64          // the client's Rate and Burst
 	burst       int
+	// mirrorTables are mirrored, as with --mirror (withMirror).
+	mirrorTables []string
 }
 
 // withMetrics records the server's metrics in m, as --metrics-listen does.
@@ -133,6 +138,9 @@ func startOn(t testing.TB, emu *emulator.Emulator, stripe http.Handler, cat *cat
 	}
 	stripeDB := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: client, Logger: logger})
 	stripeDB.EnableWrites(tables.WriteOptions{AllowLiveWrites: cfg.allowLiveWrites})
+	if len(cfg.mirrorTables) > 0 {
+		e.mirror = openTestMirror(t, cfg.mirrorTables, cat, client, stripeDB, logger)
+	}
 	procs, err := procedures.All(stripeDB)
 	if err != nil {
 		// The procedures return rows of the builtin tables; a test catalog
