@@ -23,6 +23,8 @@ func Functions() []sql.Function {
 		sql.Function2{Name: "makedate", Fn: newMakeDate},
 		sql.Function2{Name: "str_to_date", Fn: newStrToDate},
 		sql.Function0{Name: "cume_dist", Fn: newCumeDist},
+		sql.Function2{Name: AssignFunction, Fn: newAssign},
+		sql.Function2{Name: UserVarFunction, Fn: newUserVar},
 	}
 }
 

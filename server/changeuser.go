@@ -1,11 +1,15 @@
 package server
 
+// commandConn reads the commands vitess cannot take before vitess does:
+// COM_CHANGE_USER, and the statements of COM_STMT_PREPARE, which vitess
+// parses itself (see rewritePrepare).
+//
 // COM_CHANGE_USER (mysql2's changeUser, connection pools that re-use a
 // connection for another account) re-authenticates a connection. vitess,
 // which reads the protocol for go-mysql-server, answers it with
 // "command handling not implemented yet: 17" and never tells the handler.
 // Without forking vitess, the server therefore reads the command itself,
-// one layer down: changeUserConn sits between the socket and vitess,
+// one layer down: commandConn sits between the socket and vitess,
 // passes every other byte through, and on COM_CHANGE_USER
 //
 //  1. asks the client for mysql_native_password proof with a fresh salt
@@ -40,6 +44,7 @@ import (
 
 const (
 	comChangeUser      = 0x11
+	comStmtPrepare     = 0x16
 	comResetConnection = 0x1f
 	// maxChangeUserFailures failed COM_CHANGE_USERs close the connection
 	// (MariaDB blocks the command after three).
@@ -50,18 +55,18 @@ const (
 	maxPacketPayload = 1<<24 - 1
 )
 
-// changeUserListener wraps each accepted connection in a changeUserConn.
-type changeUserListener struct {
+// commandListener wraps each accepted connection in a commandConn.
+type commandListener struct {
 	net.Listener
 	auth mysql.AuthServer
 }
 
-func (l *changeUserListener) Accept() (net.Conn, error) {
+func (l *commandListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &changeUserConn{Conn: c, auth: l.auth}, nil
+	return &commandConn{Conn: c, auth: l.auth}, nil
 }
 
 // pendingChange is an authenticated COM_CHANGE_USER waiting for the reset
@@ -72,11 +77,11 @@ type pendingChange struct {
 	db       string
 }
 
-// changeUserConn is a server-side connection that carries out
+// commandConn is a server-side connection that carries out
 // COM_CHANGE_USER. Reads come from vitess's connection goroutine (and,
 // during a query, its disconnect watcher, never at the same time);
 // writes from the connection goroutine.
-type changeUserConn struct {
+type commandConn struct {
 	net.Conn
 	auth mysql.AuthServer
 
@@ -100,14 +105,14 @@ type changeUserConn struct {
 
 // attach records vitess's connection, whose capabilities and address the
 // authentication needs.
-func (c *changeUserConn) attach(mc *mysql.Conn) {
+func (c *commandConn) attach(mc *mysql.Conn) {
 	c.mu.Lock()
 	c.mc = mc
 	c.mu.Unlock()
 }
 
 // takePending returns and clears the authenticated change, if any.
-func (c *changeUserConn) takePending() *pendingChange {
+func (c *commandConn) takePending() *pendingChange {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.pending
@@ -115,7 +120,7 @@ func (c *changeUserConn) takePending() *pendingChange {
 	return p
 }
 
-func (c *changeUserConn) Read(p []byte) (int, error) {
+func (c *commandConn) Read(p []byte) (int, error) {
 	for {
 		if len(c.out) > 0 {
 			n := copy(p, c.out)
@@ -139,7 +144,7 @@ func (c *changeUserConn) Read(p []byte) (int, error) {
 }
 
 // fill reads more bytes from the socket into in.
-func (c *changeUserConn) fill() error {
+func (c *commandConn) fill() error {
 	var buf [16 << 10]byte
 	n, err := c.Conn.Read(buf[:])
 	c.in = append(c.in, buf[:n]...)
@@ -154,7 +159,7 @@ func (c *changeUserConn) fill() error {
 
 // scan moves what it can decide about from in to out; false means it
 // needs more bytes.
-func (c *changeUserConn) scan() (bool, error) {
+func (c *commandConn) scan() (bool, error) {
 	switch {
 	case c.opaque:
 		c.out, c.in = append(c.out, c.in...), nil
@@ -194,13 +199,21 @@ func (c *changeUserConn) scan() (bool, error) {
 			if len(c.in) < 5 {
 				return false, nil
 			}
-			if c.in[4] == comChangeUser {
+			switch c.in[4] {
+			case comChangeUser:
 				if len(c.in) < 4+length {
 					return false, nil
 				}
 				payload := append([]byte(nil), c.in[4:4+length]...)
 				c.in = c.in[4+length:]
 				return true, c.changeUser(payload)
+			case comStmtPrepare:
+				if len(c.in) < 4+length {
+					return false, nil
+				}
+				c.out = append(c.out, rewritePrepare(c.in[:4+length])...)
+				c.in = c.in[4+length:]
+				return true, nil
 			}
 		}
 	}
@@ -211,7 +224,7 @@ func (c *changeUserConn) scan() (bool, error) {
 
 // changeUser carries out one COM_CHANGE_USER whose payload is given. A
 // non-nil error ends the connection.
-func (c *changeUserConn) changeUser(payload []byte) error {
+func (c *commandConn) changeUser(payload []byte) error {
 	c.mu.Lock()
 	mc := c.mc
 	c.mu.Unlock()
@@ -271,7 +284,7 @@ func (c *changeUserConn) changeUser(payload []byte) error {
 // nativeMethod is the server's mysql_native_password method if user
 // authenticates with it (an unknown user does too: the check then fails
 // as a wrong password does).
-func (c *changeUserConn) nativeMethod(mc *mysql.Conn, user string) mysql.AuthMethod {
+func (c *commandConn) nativeMethod(mc *mysql.Conn, user string) mysql.AuthMethod {
 	for _, m := range c.auth.AuthMethods() {
 		if m.Name() == mysql.MysqlNativePassword && m.HandleUser(mc, user) {
 			return m
@@ -282,7 +295,7 @@ func (c *changeUserConn) nativeMethod(mc *mysql.Conn, user string) mysql.AuthMet
 
 // readPacket reads one whole packet of sequence number seq from the
 // client, during the exchange.
-func (c *changeUserConn) readPacket(seq byte) ([]byte, error) {
+func (c *commandConn) readPacket(seq byte) ([]byte, error) {
 	for len(c.in) < 4 || len(c.in) < 4+(int(c.in[0])|int(c.in[1])<<8|int(c.in[2])<<16) {
 		if err := c.fill(); err != nil {
 			return nil, fmt.Errorf("change user: %w", err)
@@ -298,7 +311,7 @@ func (c *changeUserConn) readPacket(seq byte) ([]byte, error) {
 }
 
 // writePacket writes one packet straight to the socket.
-func (c *changeUserConn) writePacket(seq byte, payload []byte) error {
+func (c *commandConn) writePacket(seq byte, payload []byte) error {
 	b := make([]byte, 4, 4+len(payload))
 	b[0], b[1], b[2], b[3] = byte(len(payload)), byte(len(payload)>>8), byte(len(payload)>>16), seq
 	_, err := c.Conn.Write(append(b, payload...))
@@ -307,7 +320,7 @@ func (c *changeUserConn) writePacket(seq byte, payload []byte) error {
 
 // Write renumbers vitess's answer to an injected reset so that it follows
 // the authentication exchange, and passes everything else.
-func (c *changeUserConn) Write(b []byte) (int, error) {
+func (c *commandConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	if !c.renumber {
 		c.mu.Unlock()
@@ -413,7 +426,7 @@ type changeUserHandler struct {
 
 // NewConnection implements mysql.Handler.
 func (h changeUserHandler) NewConnection(c *mysql.Conn) {
-	if cu, ok := c.Conn.(*changeUserConn); ok {
+	if cu, ok := c.Conn.(*commandConn); ok {
 		cu.attach(c)
 	}
 	h.Handler.NewConnection(c)
@@ -422,7 +435,7 @@ func (h changeUserHandler) NewConnection(c *mysql.Conn) {
 // ComResetConnection implements mysql.Handler: a plain reset, or the
 // session change of a COM_CHANGE_USER.
 func (h changeUserHandler) ComResetConnection(c *mysql.Conn) error {
-	cu, ok := c.Conn.(*changeUserConn)
+	cu, ok := c.Conn.(*commandConn)
 	if !ok {
 		return h.Handler.ComResetConnection(c)
 	}
@@ -444,4 +457,21 @@ func (h changeUserHandler) ComResetConnection(c *mysql.Conn) error {
 		return nil
 	}
 	return h.Handler.ComInitDB(c, p.db)
+}
+
+// rewritePrepare returns a COM_STMT_PREPARE packet with its statement
+// rewritten as rewriteQuery rewrites queries. vitess parses a statement
+// to prepare before any handler sees it, so the handler's rewrite comes
+// too late for what its parser refuses (`@v := …` in MariaDB ODBC's
+// catalog queries, ODBC escapes).
+func rewritePrepare(packet []byte) []byte {
+	query := string(packet[5:])
+	rewritten, _ := rewriteQuery(query)
+	if rewritten == query || len(rewritten)+1 >= maxPacketPayload {
+		return packet
+	}
+	n := len(rewritten) + 1
+	out := make([]byte, 0, 4+n)
+	out = append(out, byte(n), byte(n>>8), byte(n>>16), 0, comStmtPrepare)
+	return append(out, rewritten...)
 }

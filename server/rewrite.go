@@ -132,6 +132,7 @@ func rewriteQuery(q string) (string, bool) {
 		return "SET NAMES " + m[1] + ", collation_connection = " + quoteName(m[2]), false
 	}
 	q = rewriteODBCEscapes(q)
+	q = rewriteAssignments(q)
 	if loc := explainJSON.FindStringIndex(q); loc != nil {
 		return "EXPLAIN FORMAT=TREE " + q[loc[1]:], true
 	}

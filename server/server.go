@@ -203,7 +203,7 @@ func New(cfg Config) (_ *Server, err error) {
 		Protocol: "tcp",
 		Address:  ln.Addr().String(),
 		// COM_CHANGE_USER is read below vitess; see changeuser.go.
-		Listener: &changeUserListener{Listener: ln, auth: engine.Analyzer.Catalog.MySQLDb},
+		Listener: &commandListener{Listener: ln, auth: engine.Analyzer.Catalog.MySQLDb},
 		Version:  ServerVersion,
 		// Zero: with a read timeout GMS fails any query whose next row
 		// takes longer than it, and a page from Stripe can be slow.
