@@ -135,10 +135,11 @@ type Config struct {
 	// at all). Negative means unlimited.
 	EndpointRate float64
 
-	// Burst is the token-bucket size of the limiters: how many requests
-	// may go out back to back before Rate applies. Zero or negative means 5,
-	// which absorbs the small fan-out of a query without tripping Stripe's
-	// own limiter.
+	// Burst is the token-bucket size of the global and search limiters:
+	// how many requests may go out back to back before Rate applies. Zero
+	// or negative means 5, which absorbs the small fan-out of a query
+	// without tripping Stripe's own limiter. An endpoint's limiter has no
+	// burst (see endpointBurst).
 	Burst int
 
 	// MaxRetries is the number of retries after the first attempt. Zero
@@ -268,7 +269,7 @@ func New(cfg Config) (*Client, error) {
 	case epRate <= 0:
 		epRate = math.Inf(1)
 	}
-	c.endpoints = &endpoints{rate: epRate, burst: burst, m: map[string]*adaptive{}}
+	c.endpoints = &endpoints{rate: epRate, m: map[string]*adaptive{}}
 	c.search = newLimiter(cfg.SearchRate, defaultSearchRate, burst)
 	if c.maxRetries == 0 {
 		c.maxRetries = defaultMaxRetries

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,30 +148,63 @@ func TestEndpointRateIsPerEndpoint(t *testing.T) {
 	if got := c.RateFor(http.MethodGet, "/v1/customers"); got != 25 {
 		t.Errorf("RateFor(customers) = %v, want 25: the endpoint limit is the tighter", got)
 	}
-	// Three back-to-back calls to one endpoint drain its bucket (burst 3):
-	// the next call to it must wait, a call to another endpoint need not.
-	for range 3 {
-		if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
-			t.Fatal(err)
-		}
+	// A call spends a token of its endpoint's bucket (which holds one: no
+	// burst) and of the global bucket (burst 3), none of another endpoint's.
+	// The rates are slow enough (1/s) that nothing refills meanwhile.
+	c = newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 1, 1, 3 })
+	if _, err := c.Get(t.Context(), "/v1/customers", nil); err != nil {
+		t.Fatal(err)
 	}
 	cus := c.endpoints.get("GET /v1/customers").lim
 	inv := c.endpoints.get("GET /v1/invoices").lim
 	now := time.Now()
 	if tok := cus.TokensAt(now); tok > 0.5 {
-		t.Errorf("customers endpoint has %.2f tokens after 3 calls with burst 3, want ~0", tok)
+		t.Errorf("customers endpoint has %.2f tokens after a call, want ~0", tok)
 	}
-	if tok := inv.TokensAt(now); tok < 2.99 {
-		t.Errorf("invoices endpoint has %.2f tokens, want its full burst 3: other endpoints' calls must not spend it", tok)
+	if tok := inv.TokensAt(now); tok < 0.99 || inv.Burst() != endpointBurst {
+		t.Errorf("invoices endpoint has %.2f tokens of %d, want its full bucket of %d: other endpoints' calls must not spend it", tok, inv.Burst(), endpointBurst)
 	}
-	if tok := c.limiter.lim.TokensAt(now); tok > 0.5 {
-		t.Errorf("global limiter has %.2f tokens after 3 calls with burst 3, want ~0: every call counts globally too", tok)
+	if tok := c.limiter.lim.TokensAt(now); tok < 1.5 || tok > 2.5 {
+		t.Errorf("global limiter has %.2f tokens after a call with burst 3, want ~2: every call counts globally too", tok)
 	}
 	// Unlimited endpoints when the global rate is unlimited and no
 	// endpoint rate is set: -1 means no client-side pacing.
 	u := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Rate = -1 })
 	if got := u.RateFor(http.MethodGet, "/v1/customers"); !math.IsInf(got, 1) {
 		t.Errorf("RateFor with --rate -1 = %v, want +Inf", got)
+	}
+}
+
+// TestEndpointPacingSurvivesBunching replays, on the endpoint limiter's own
+// clock, a scan that resumes after a pause: 20 requests are granted as fast
+// as the limiter allows, and the first five reach Stripe 40 ms late (a slow
+// goroutine, a busy connection) while the rest arrive at once. Stripe's
+// endpoint bucket (25/s, 5 deep, as the emulator's) must refuse none: a
+// client bucket of 5 would send five at once, and those five plus the next
+// would meet a bucket of five (one refused).
+func TestEndpointPacingSurvivesBunching(t *testing.T) {
+	c := newTestClient(t, "http://127.0.0.1:1", func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 100, 25, 5 })
+	client := c.endpoints.get("GET /v1/customers").lim
+	stripe := rate.NewLimiter(25, 5)
+	t0 := time.Now().Add(time.Hour) // both buckets full: idle for an hour
+	var arrivals []time.Time
+	for i := range 20 {
+		r := client.ReserveN(t0, 1)
+		at := t0.Add(r.DelayFrom(t0))
+		if i < 5 {
+			at = at.Add(40 * time.Millisecond)
+		}
+		arrivals = append(arrivals, at)
+	}
+	slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
+	refused := 0
+	for _, at := range arrivals {
+		if !stripe.AllowN(at, 1) {
+			refused++
+		}
+	}
+	if refused > 0 {
+		t.Errorf("Stripe's endpoint bucket refused %d of 20 requests paced by the client", refused)
 	}
 }
 

@@ -241,7 +241,7 @@ func TestRetrievesGoOutConcurrently(t *testing.T) {
 	slow := &inflightStripe{fakeStripe: newFake(20)}
 	srv := httptest.NewServer(slow)
 	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 1000, Burst: 100})
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 1000, EndpointRate: 1000, Burst: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -240,7 +240,7 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.Float64Var(&c.rate, "rate", 0, "Stripe `requests/s`; 0 means Stripe's limit for the key's mode, 25 test or 100 live; negative means unlimited")
 	fs.Float64Var(&c.searchRate, "search-rate", 0, "Stripe Search `requests/s`, within --rate; 0 means Stripe's search limit, 20; negative means unlimited")
 	fs.Float64Var(&c.endpointRate, "endpoint-rate", 0, "Stripe `requests/s` per endpoint (e.g. GET /v1/customers), within --rate; 0 means Stripe's per-endpoint default, 25 (unlimited if --rate is); negative means unlimited")
-	fs.IntVar(&c.burst, "burst", 5, "`requests` that may go out back to back before the rates apply")
+	fs.IntVar(&c.burst, "burst", 5, "`requests` that may go out back to back before --rate applies (an endpoint's requests are paced from the first, see --endpoint-rate)")
 	fs.IntVar(&c.maxConcurrency, "max-concurrency", 0, "most Stripe `requests` in flight at once; 0 means no bound")
 	fs.Int64Var(&c.maxCalls, "max-calls", defaultMaxCalls, "per-query budget of Stripe `calls`: a session may lower it (SET stripe_max_calls), only an admin may raise it; 0 means no cap")
 
