@@ -35,6 +35,9 @@ type partition struct {
 	// merge, when set, makes this the one partition of a plan whose
 	// streams are merged newest first.
 	merge *pushdown.Plan
+	// union, when set, makes this the one partition of a union plan
+	// whose lists are read concurrently.
+	union *pushdown.Plan
 	// match, when set, keeps only the objects a lookup by join keys asks
 	// for (see keyMatch).
 	match *keyMatch
@@ -66,6 +69,9 @@ func (s *seenIDs) first(id string) bool {
 func (p *partition) Key() []byte {
 	if p.merge != nil {
 		return []byte(p.merge.String())
+	}
+	if p.union != nil {
+		return []byte(p.union.String())
 	}
 	return []byte(p.call.String())
 }
@@ -100,7 +106,29 @@ func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
 	if plan.Merge {
 		return sql.PartitionsToPartitionIter(&partition{merge: &plan, seen: seen})
 	}
+	if listCalls(plan) > 1 && plan.Parent == nil && fullPages(plan) {
+		// The branches of an OR (an IN list) are read at once, with the
+		// reads the plan adds for test clocks (see concurrentLists).
+		// Retrieves are sent at once by prefetch already, and keep their
+		// order (an UPDATE … WHERE Id IN (…) writes in the list's order). A
+		// LIMIT that shrank the pages reads them one after another, so
+		// that it stops at the branch that completes it; a LIMIT over a
+		// condition left to the engine may find its rows in the first
+		// branch and still have had a page of each.
+		return sql.PartitionsToPartitionIter(&partition{union: &plan, seen: seen})
+	}
 	return sql.PartitionsToPartitionIter(partitionList(plan, seen)...)
+}
+
+// listCalls counts the list and search calls of a plan.
+func listCalls(plan pushdown.Plan) int {
+	n := 0
+	for _, c := range plan.Calls {
+		if c.Kind != pushdown.Retrieve {
+			n++
+		}
+	}
+	return n
 }
 
 // partitionList makes one partition per call of the plan and of the plans
@@ -244,8 +272,10 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder,
 			return nil, err
 		}
 		src = newMerged(streams)
+	} else if p.union != nil {
+		src = d.planObjects(ctx, *p.union)
 	} else if p.parent != nil {
-		src = &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *p.parent), call: p.call, fill: p.fill, def: def}
+		src = d.fanOut(ctx, *p.parent, p.call, p.fill, def)
 	} else {
 		src = withParent(def, p.call, d.callObjects(ctx, def.Name, p.call))
 	}
@@ -255,15 +285,19 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder,
 	return &rowIter{db: d, def: def, build: build, src: src, seen: p.seen, zone: sqltime.Zone(ctx)}, nil
 }
 
-// planObjects yields the objects of every call of a plan in turn.
+// planObjects yields the objects of every call of a plan, in no
+// particular order: its lists (a union's branches, the reads it adds for
+// test clocks) are read at once, unless a LIMIT shrank their pages.
 func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	if plan.Empty {
 		return &sliceObjects{}
 	}
 	var parts []objects
+	path := ""
 	for _, c := range plan.Calls {
+		path = c.Path
 		if plan.Parent != nil {
-			parts = append(parts, &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, *plan.Parent), call: c, fill: plan.Placeholder, def: plan.Table})
+			parts = append(parts, d.fanOut(ctx, *plan.Parent, c, plan.Placeholder, plan.Table))
 		} else {
 			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
 		}
@@ -271,7 +305,42 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	for _, also := range plan.Also {
 		parts = append(parts, d.planObjects(ctx, also))
 	}
-	return &concatObjects{parts: parts}
+	if len(parts) < 2 || !fullPages(plan) {
+		return &concatObjects{parts: parts}
+	}
+	lists := func() (objects, error) {
+		if len(parts) == 0 {
+			return nil, io.EOF
+		}
+		l := parts[0]
+		parts = parts[1:]
+		return l, nil
+	}
+	return newConcurrentLists(ctx, lists, d.listsAtOnce(path))
+}
+
+// fanOut yields the objects of call run once per object of the parent
+// plan, with the parent's id in place of fill. The lists are read several
+// at once (see concurrentLists), unless a LIMIT shrank their pages: then
+// one after another, so that the LIMIT stops the fan-out.
+func (d *Database) fanOut(ctx *sql.Context, parent pushdown.Plan, call pushdown.Call, fill string, def *catalog.Table) objects {
+	parents := d.planObjects(ctx, parent)
+	if !fullPage(call) {
+		return &fanOut{ctx: ctx, db: d, parents: parents, call: call, fill: fill, def: def}
+	}
+	lists := func() (objects, error) {
+		for {
+			p, err := parents.next()
+			if err != nil {
+				return nil, err // io.EOF after the last parent
+			}
+			if id, _ := p["id"].(string); id != "" {
+				c := call.ForParent(fill, id)
+				return withParent(def, c, d.callObjects(ctx, def.Name, c)), nil
+			}
+		}
+	}
+	return newConcurrentLists(ctx, lists, d.listsAtOnce(call.Path))
 }
 
 // callObjects runs one call for a table, through the per-query cache and
@@ -462,7 +531,7 @@ func (c *concatObjects) next() (stripeapi.Object, error) {
 }
 
 // fanOut runs a nested table's call once per parent object, with the
-// parent's id in the path.
+// parent's id in the path, one list after another.
 type fanOut struct {
 	ctx     *sql.Context
 	db      *Database
