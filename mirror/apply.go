@@ -173,6 +173,9 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 	if err := x.b.Set(objectKey(t.name, created, id), enc, nil); err != nil {
 		return 0, err
 	}
+	if err := x.b.Set(skinnyKey(t.name, created, id), nil, nil); err != nil {
+		return 0, err
+	}
 	for _, p := range t.indexed {
 		if v, ok := lookup(obj, p); ok {
 			if s, ok := indexValue(v); ok && !strings.ContainsRune(s, 0) {
@@ -195,6 +198,9 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 // unindex removes an object's stored values and index entries.
 func (x *txn) unindex(t *table, id string, created int64, enc []byte) error {
 	if err := x.b.Delete(objectKey(t.name, created, id), nil); err != nil {
+		return err
+	}
+	if err := x.b.Delete(skinnyKey(t.name, created, id), nil); err != nil {
 		return err
 	}
 	if enc == nil || len(t.indexed) == 0 {

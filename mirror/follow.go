@@ -401,3 +401,11 @@ func (m *Mirror) rebackfill(start time.Time, why string) error {
 	m.wakeBackfill()
 	return nil
 }
+
+// kickPoll asks the follower to poll now.
+func (m *Mirror) kickPoll() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}

@@ -12,6 +12,7 @@ import (
 //
 //	'o' table 0 id                      → primary: version, flags, created
 //	'c' table 0 desc(created) id        → the object (codec.go)
+//	's' table 0 desc(created) id        → nothing (the same keys, without values)
 //	'e' table 0 path 0 value 0 id       → created (equality index)
 //	'n' table                           → table meta (JSON: state, counts)
 //	'a' event-id                        → created of an applied event
@@ -21,10 +22,14 @@ import (
 // scans and created ranges read; the primary record says where it is (by
 // its created) and holds the version the apply rule compares. created is
 // stored descending, so a forward scan, Pebble's fast direction, returns
-// newest first, as Stripe's lists do.
+// newest first, as Stripe's lists do. The 's' keyspace repeats those keys
+// without the objects: a query that reads only Id and Created (COUNT of a
+// range, GROUP BY month) scans it, a few MB for a million objects, instead
+// of every object's bytes.
 const (
 	kindPrimary = 'o'
 	kindObject  = 'c'
+	kindSkinny  = 's'
 	kindIndex   = 'e'
 	kindMeta    = 'n'
 	kindApplied = 'a'
@@ -55,6 +60,12 @@ func createdFromDesc(b []byte) int64 {
 
 func objectKey(table string, created int64, id string) []byte {
 	k := tablePrefix(kindObject, table)
+	k = append(k, descCreated(created)...)
+	return append(k, id...)
+}
+
+func skinnyKey(table string, created int64, id string) []byte {
+	k := tablePrefix(kindSkinny, table)
 	k = append(k, descCreated(created)...)
 	return append(k, id...)
 }

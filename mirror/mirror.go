@@ -171,6 +171,9 @@ type Mirror struct {
 	backfill chan struct{} // tells the backfiller that a table needs one
 	cancel   context.CancelFunc
 	done     sync.WaitGroup
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (or creates) the store in cfg.Dir and starts, in the
@@ -303,6 +306,12 @@ func (m *Mirror) load() error {
 			t.meta.State = StateBackfilling
 		}
 	}
+	// A store closed for longer than Stripe keeps events has lost some:
+	// every table is read again, and none is ready until then.
+	if now := m.now(); m.cursor != 0 && now.Unix()-m.cursor > int64(m.cfg.Retention/time.Second) {
+		return m.rebackfill(now, fmt.Sprintf("the store's events cursor (%s) is older than Stripe's event retention (%s)",
+			time.Unix(m.cursor, 0).UTC().Format(time.RFC3339), m.cfg.Retention))
+	}
 	return nil
 }
 
@@ -329,16 +338,19 @@ func (m *Mirror) start(ctx context.Context) {
 }
 
 // Close stops the background work and closes the store.
+// A second Close does nothing.
 func (m *Mirror) Close() error {
-	if m.cancel != nil {
-		m.cancel()
-	}
-	m.done.Wait()
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	err := m.db.Close()
-	m.cache.Unref()
-	return err
+	m.closeOnce.Do(func() {
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.done.Wait()
+		m.wmu.Lock()
+		defer m.wmu.Unlock()
+		m.closeErr = m.db.Close()
+		m.cache.Unref()
+	})
+	return m.closeErr
 }
 
 func (m *Mirror) lookupTable(name string) (*table, error) {

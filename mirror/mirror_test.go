@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,7 @@ func newEnv(t *testing.T, tables ...string) *env {
 	e.cfg = Config{
 		Dir: e.dir, Tables: tbs, Catalog: cat, Client: client, Interval: time.Hour,
 		ReadAll: e.read.read, Now: e.clock.now, Overlap: 60 * time.Second, Retention: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 	}
 	return e
 }
@@ -189,4 +192,12 @@ func TestBackfillThenEvents(t *testing.T) {
 	if ready, _ := m.Ready("customers"); !ready {
 		t.Error("Ready = false")
 	}
+}
+
+// testWriter sends log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -2,9 +2,11 @@ package mirror
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cockroachdb/pebble"
@@ -114,13 +116,17 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 		}
 		it.seen = map[string]bool{}
 	default:
-		lower := tablePrefix(kindObject, t.name)
+		kind := byte(kindObject)
+		if it.keysOnly() {
+			kind, it.skinny = kindSkinny, true
+		}
+		lower := tablePrefix(kind, t.name)
 		upper := prefixEnd(lower)
 		if q.CreatedLTE != nil {
-			lower = append(tablePrefix(kindObject, t.name), descCreated(*q.CreatedLTE)...)
+			lower = append(tablePrefix(kind, t.name), descCreated(*q.CreatedLTE)...)
 		}
 		if q.CreatedGTE != nil {
-			upper = prefixEnd(append(tablePrefix(kindObject, t.name), descCreated(*q.CreatedGTE)...))
+			upper = prefixEnd(append(tablePrefix(kind, t.name), descCreated(*q.CreatedGTE)...))
 		}
 		if it.scan, err = m.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper}); err != nil {
 			return nil, err
@@ -160,9 +166,45 @@ type iter struct {
 
 	scan   *pebble.Iterator
 	scanOK bool
+	// skinny: the scan reads the keys-only keyspace, as the query needs no
+	// more than id and created.
+	skinny bool
 
+	buf    []byte
 	n      int
 	closed bool
+}
+
+// keysOnly reports a query that needs nothing but id and created.
+func (it *iter) keysOnly() bool {
+	if it.want == nil || len(it.equal) > 0 {
+		return false
+	}
+	for k := range it.want {
+		if k != "id" && k != "created" {
+			return false
+		}
+	}
+	return true
+}
+
+// nextSkinny returns the next object of a keys-only scan, made of its key.
+func (it *iter) nextSkinny() (stripeapi.Object, error) {
+	if !it.scanOK {
+		if err := it.scan.Error(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	k := it.scan.Key()
+	plen := len(it.t.name) + 2
+	if len(k) < plen+8 {
+		return nil, errCorrupt
+	}
+	created := createdFromDesc(k[plen : plen+8])
+	obj := stripeapi.Object{"id": string(k[plen+8:]), "created": json.Number(strconv.FormatInt(created, 10))}
+	it.scanOK = it.scan.Next()
+	return obj, nil
 }
 
 // Next returns the next object, or io.EOF.
@@ -177,6 +219,9 @@ func (it *iter) Next() (stripeapi.Object, error) {
 			if err := it.ctx.Err(); err != nil {
 				return nil, err
 			}
+		}
+		if it.skinny {
+			return it.nextSkinny()
 		}
 		enc, created, _, err := it.nextRaw()
 		if err != nil {
@@ -239,10 +284,11 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			return nil, 0, "", errCorrupt
 		}
 		created := createdFromDesc(k[plen : plen+8])
-		id := string(k[plen+8:])
-		enc := slices.Clone(it.scan.Value())
+		// The value is only valid until the iterator moves: keep it in a
+		// buffer reused for every object (the decoder copies what it keeps).
+		it.buf = append(it.buf[:0], it.scan.Value()...)
 		it.scanOK = it.scan.Next()
-		return enc, created, id, nil
+		return it.buf, created, "", nil
 	default:
 		for {
 			if it.idx == nil {

@@ -1,0 +1,132 @@
+package mirror
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"testing"
+)
+
+// benchN objects, written once per test binary run for every benchmark.
+const benchN = 100_000
+
+var (
+	benchOnce sync.Once
+	benchM    *Mirror
+	benchDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchM != nil {
+		_ = benchM.Close()
+		_ = os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+func benchMirror(b *testing.B) *Mirror {
+	benchOnce.Do(func() {
+		e := newEnv(&testing.T{}, "Customers")
+		dir, err := os.MkdirTemp("", "mirror-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = dir
+		e.cfg.Dir = dir
+		e.cfg.Logger = nil
+		m, err := open(e.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t := m.tables["customers"]
+		for i := 0; i < benchN; i += backfillBatch {
+			var objs []map[string]any
+			for j := i; j < min(i+backfillBatch, benchN); j++ {
+				objs = append(objs, map[string]any{
+					"id": fmt.Sprintf("cus_%08d", j), "object": "customer", "created": 1_700_000_000 + j*30,
+					"email": fmt.Sprintf("user%d@example.com", j), "name": "Some Body", "balance": j % 1000,
+					"currency": "usd", "delinquent": false, "livemode": false, "description": nil,
+					"address":  map[string]any{"city": "Paris", "country": "FR", "line1": "1 rue X", "postal_code": "75001"},
+					"metadata": map[string]any{"plan": "pro", "source": "web"}, "invoice_prefix": "ABCD1234",
+					"invoice_settings":  map[string]any{"custom_fields": nil, "default_payment_method": nil, "footer": nil},
+					"preferred_locales": []any{"fr"}, "tax_exempt": "none", "phone": "+33123456789",
+				})
+			}
+			m.wmu.Lock()
+			x := m.newTxn()
+			for _, o := range objs {
+				if _, err := x.put(t, jsonObject(o), 1, false, compare); err != nil {
+					b.Fatal(err)
+				}
+			}
+			err := x.commit(false)
+			m.wmu.Unlock()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchM = m
+	})
+	return benchM
+}
+
+// BenchmarkScan reads every object of a 100,000-object table; ns/object is
+// the per-object cost a full-table query pays in the store.
+func BenchmarkScan(b *testing.B) {
+	m := benchMirror(b)
+	for _, c := range []struct {
+		name  string
+		paths []string
+	}{
+		{"created", []string{"created"}},
+		{"email+balance", []string{"email", "balance"}},
+		{"address.country", []string{"address.country"}},
+		{"all", nil},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				it, err := m.Objects(b.Context(), "Customers", Query{Paths: c.paths})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for {
+					_, err := it.Next()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				_ = it.Close()
+				if n != benchN {
+					b.Fatalf("scanned %d objects, want %d", n, benchN)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchN), "ns/object")
+		})
+	}
+}
+
+// BenchmarkPointRead reads one object by id.
+func BenchmarkPointRead(b *testing.B) {
+	m := benchMirror(b)
+	i := 0
+	for b.Loop() {
+		id := fmt.Sprintf("cus_%08d", (i*7919)%benchN)
+		i++
+		it, err := m.Objects(b.Context(), "Customers", Query{IDs: []string{id}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if o, err := it.Next(); err != nil || o.ID() != id {
+			b.Fatalf("read %s: %v %v", id, o, err)
+		}
+		_ = it.Close()
+	}
+}

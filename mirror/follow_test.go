@@ -1,0 +1,182 @@
+package mirror
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble"
+)
+
+func caughtUp(t *testing.T, m *Mirror) {
+	t.Helper()
+	if err := m.CaughtUp(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLateAndOutOfOrderEventsAcrossPolls(t *testing.T) {
+	e := newEnv(t, "Customers")
+	m := e.start()
+	waitReady(t, m)
+	now := e.clock.now().Unix()
+
+	// Poll 1 sees the update of second now+2 but not the creation (now+1)
+	// nor a later update (now+3): both become visible only later.
+	e.clock.add(5 * time.Second)
+	e.fake.add("evt_1", "customer.created", now+1, cus("cus_a", now+1, "name", "v1"), false)
+	e.fake.add("evt_2", "customer.updated", now+2, cus("cus_a", now+1, "name", "v2"), true)
+	e.fake.add("evt_3", "customer.updated", now+3, cus("cus_a", now+1, "name", "v3"), false)
+	caughtUp(t, m)
+	if got := name(t, m, "cus_a"); got != "v2" {
+		t.Fatalf("after poll 1 name = %v, want v2", got)
+	}
+
+	// 30 s later (within the 60 s overlap) both late events are listed.
+	e.clock.add(30 * time.Second)
+	e.fake.show("evt_1")
+	e.fake.show("evt_3")
+	caughtUp(t, m)
+	if got := name(t, m, "cus_a"); got != "v3" {
+		t.Errorf("after the late events name = %v, want v3 (evt_1 is older than v2 and must not win)", got)
+	}
+
+	// More polls re-list the same events; none is applied twice.
+	for range 3 {
+		e.clock.add(time.Second)
+		caughtUp(t, m)
+	}
+	if st := m.Status()[0]; st.EventsApplied != 3 || st.Objects != 1 {
+		t.Errorf("Status = %+v, want 3 events applied once each, 1 object", st)
+	}
+	e.fake.mu.Lock()
+	lists := e.fake.lists
+	e.fake.mu.Unlock()
+	if lists < 5 {
+		t.Errorf("%d event list calls, want at least 5 (one per poll)", lists)
+	}
+
+	// Once the overlap has passed, the cursor moves on and the applied ids
+	// older than it are forgotten.
+	e.clock.add(2 * time.Minute)
+	caughtUp(t, m)
+	m.mu.Lock()
+	cursor := m.cursor
+	m.mu.Unlock()
+	if want := e.clock.now().Add(-time.Minute).Unix(); cursor != want {
+		t.Errorf("cursor = %d, want now−overlap = %d", cursor, want)
+	}
+	if n := appliedIDs(t, m); n != 0 {
+		t.Errorf("%d applied ids kept after the overlap, want 0", n)
+	}
+}
+
+func appliedIDs(t *testing.T, m *Mirror) int {
+	t.Helper()
+	prefix := []byte{kindApplied}
+	it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	return n
+}
+
+func TestRestartAppliesNothingTwiceAndLosesNothing(t *testing.T) {
+	e := newEnv(t, "Customers")
+	now := e.clock.now().Unix()
+	e.read.set("Customers", cus("cus_a", now-100, "name", "A"))
+	m := e.start()
+	waitReady(t, m)
+	e.clock.add(5 * time.Second)
+	e.fake.add("evt_1", "customer.created", now+1, cus("cus_b", now+1, "name", "B"), true)
+	e.fake.add("evt_2", "customer.updated", now+2, cus("cus_a", now-100, "name", "A2"), true)
+	caughtUp(t, m)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// While it is down: a new event, and an old one made visible late.
+	e.clock.add(10 * time.Second)
+	e.fake.add("evt_3", "customer.updated", now+12, cus("cus_b", now+1, "name", "B2"), true)
+	e.fake.add("evt_0", "customer.created", now+3, cus("cus_c", now+3, "name", "C"), true)
+	m2 := e.start()
+	caughtUp(t, m2)
+	if n := e.read.count("Customers"); n != 1 {
+		t.Errorf("ReadAll called %d times over a restart, want 1 (no new backfill)", n)
+	}
+	st := m2.Status()[0]
+	if st.State != StateReady || st.EventsApplied != 4 || st.Objects != 3 {
+		t.Errorf("after restart Status = %+v, want ready, 4 events (2 before, 2 after: none twice), 3 objects", st)
+	}
+	got := all(t, m2, "Customers", Query{})
+	names := map[string]any{}
+	for _, o := range got {
+		names[o.ID()] = o["name"]
+	}
+	if names["cus_a"] != "A2" || names["cus_b"] != "B2" || names["cus_c"] != "C" {
+		t.Errorf("names after restart = %v, want cus_a A2, cus_b B2, cus_c C", names)
+	}
+}
+
+func TestCursorOlderThanRetentionBackfillsAgain(t *testing.T) {
+	e := newEnv(t, "Customers")
+	now := e.clock.now().Unix()
+	e.read.set("Customers", cus("cus_a", now-100), cus("cus_b", now-90))
+	m := e.start()
+	waitReady(t, m)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Down for longer than the retention (1h in these tests): cus_b was
+	// deleted and cus_c created, and their events are gone.
+	e.clock.add(2 * time.Hour)
+	e.read.set("Customers", cus("cus_a", now-100), cus("cus_c", now+3600))
+	m2 := e.start()
+	waitReady(t, m2)
+	if n := e.read.count("Customers"); n != 2 {
+		t.Errorf("ReadAll called %d times, want 2 (a new backfill)", n)
+	}
+	if got := sortedIDs(all(t, m2, "Customers", Query{})); !slices.Equal(got, []string{"cus_a", "cus_c"}) {
+		t.Errorf("after the new backfill = %v, want [cus_a cus_c] (cus_b swept)", got)
+	}
+	if n := count(t, m2, "Customers"); n != 2 {
+		t.Errorf("Count = %d, want 2", n)
+	}
+}
+
+func TestStripeRefusingTheCursorBackfillsAgain(t *testing.T) {
+	e := newEnv(t, "Customers")
+	now := e.clock.now().Unix()
+	e.read.set("Customers", cus("cus_a", now-100))
+	m := e.start()
+	waitReady(t, m)
+	// Stripe keeps events less long than configured here (100 s < 1 h): it
+	// refuses the cursor, and the mirror reads everything again.
+	e.fake.mu.Lock()
+	e.fake.retention = 100
+	e.fake.mu.Unlock()
+	e.read.set("Customers", cus("cus_a", now-100), cus("cus_z", now+5))
+	e.clock.add(300 * time.Second)
+	m.kickPoll()
+	waitFor(t, func() bool { return e.read.count("Customers") >= 2 })
+	waitReady(t, m)
+	if got := sortedIDs(all(t, m, "Customers", Query{})); !slices.Equal(got, []string{"cus_a", "cus_z"}) {
+		t.Errorf("after the refusal = %v, want [cus_a cus_z]", got)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 30s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
