@@ -1,0 +1,113 @@
+package mirror
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/stripeapi"
+)
+
+// TestFollowsTheEmulatorWithReorderedEvents writes customers at the
+// emulator (creates, updates, deletes) while the mirror follows its event
+// stream, whose events become visible late and out of order; afterwards
+// the mirror holds exactly what a live list shows.
+func TestFollowsTheEmulatorWithReorderedEvents(t *testing.T) {
+	emu := emulator.New(emulator.WithEventDelay(100*time.Millisecond), emulator.WithEventReorder(700*time.Millisecond))
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_mirror", Rate: -1, SearchRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	list := func(ctx context.Context, table string, emit func(stripeapi.Object) error) error {
+		it := client.List(ctx, "/v1/customers", nil)
+		for it.Next() {
+			if err := emit(it.Object()); err != nil {
+				return err
+			}
+		}
+		return it.Err()
+	}
+	create := func(name string) string {
+		o, err := client.Post(ctx, "/v1/customers", stripeapi.Params{{Key: "name", Value: name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.ID()
+	}
+	var live []string
+	for i := range 20 {
+		live = append(live, create(fmt.Sprint("before ", i)))
+	}
+
+	cat, tbs := testCatalogTables(t, "Customers")
+	m, err := Open(ctx, Config{
+		Dir: t.TempDir(), Tables: tbs, Catalog: cat, Client: client, Interval: 20 * time.Millisecond,
+		ReadAll: list, Overlap: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 150 {
+		switch r := rng.IntN(10); {
+		case r < 3 || len(live) == 0:
+			live = append(live, create(fmt.Sprint("during ", i)))
+		case r < 9:
+			id := live[rng.IntN(len(live))]
+			if _, err := client.Post(ctx, "/v1/customers/"+id, stripeapi.Params{{Key: "name", Value: fmt.Sprint("update ", i)}}); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			k := rng.IntN(len(live))
+			if _, err := client.Delete(ctx, "/v1/customers/"+live[k], nil); err != nil {
+				t.Fatal(err)
+			}
+			live = slices.Delete(live, k, k+1)
+		}
+	}
+	// Wait until every event is listable, then for the mirror to poll.
+	var last time.Time
+	for _, ev := range emu.Events() {
+		if ev.VisibleAt.After(last) {
+			last = ev.VisibleAt
+		}
+	}
+	time.Sleep(time.Until(last))
+	waitReady(t, m)
+
+	want := map[string]string{}
+	if err := list(ctx, "Customers", func(o stripeapi.Object) error {
+		want[o.ID()], _ = o["name"].(string)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range all(t, m, "Customers", Query{}) {
+		got[o.ID()], _ = o["name"].(string)
+	}
+	if len(got) != len(want) || len(want) != len(live) {
+		t.Errorf("mirror holds %d customers, live %d (%d expected)", len(got), len(want), len(live))
+	}
+	for id, name := range want {
+		if got[id] != name {
+			t.Errorf("%s: mirror name %q, live %q", id, got[id], name)
+		}
+	}
+	if n := count(t, m, "Customers"); n != int64(len(want)) {
+		t.Errorf("Count = %d, want %d", n, len(want))
+	}
+	if st := m.Status()[0]; st.EventsApplied < 150 {
+		t.Errorf("Status = %+v, want at least 150 events applied", st)
+	}
+}
