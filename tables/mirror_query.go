@@ -104,9 +104,12 @@ func queryOfCall(def *catalog.Table, c pushdown.Call) mirrorQuery {
 			}
 			continue
 		}
+		if fixedParam(def, p) {
+			continue // a whole-table scan's own parameter (status=all): no narrowing
+		}
 		f := filterOfParam(def, key)
 		if f == nil {
-			continue // limit, expand[], a scan's fixed parameter: no narrowing
+			continue // limit, expand[]: no narrowing
 		}
 		col, ok := def.Column(f.Column)
 		if !ok || col.Path == "" {
@@ -154,6 +157,21 @@ func upper(cur *int64, v int64) *int64 {
 		return cur
 	}
 	return &v
+}
+
+// fixedParam reports a parameter the table's own list calls always carry
+// (ListParams) or that one of its whole-table scans carries (Scans):
+// status=all reads every subscription, and selects none by status.
+func fixedParam(def *catalog.Table, p catalog.Param) bool {
+	if slices.Contains(def.ListParams, p) {
+		return true
+	}
+	for _, set := range def.Scans {
+		if slices.Contains(set, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func filterOfParam(def *catalog.Table, param string) *catalog.Filter {

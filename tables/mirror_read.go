@@ -44,31 +44,66 @@ func mergeOnly(plan pushdown.Plan) *pushdown.Plan {
 
 // mirrorRows reads one routed partition from the store, into rows built
 // exactly as live rows are (the same builder, the session's time zone).
+// The store is opened at the first row: the engine may make a partition's
+// rows and drop them unread (TableRowIter.IsValueRowIter), and an
+// iterator opened then would never be closed.
 func (d *Database) mirrorRows(ctx *sql.Context, def *catalog.Table, build *rowBuilder, p *partition) (sql.RowIter, error) {
 	m := d.mirrorOf()
 	if m == nil {
 		return nil, fmt.Errorf("table %s: read from the mirror, but there is none", def.Name)
 	}
-	q := withPaths(*p.mirror, def, build, p.match)
-	it, err := m.Objects(ctx, def.Name, q)
-	if err != nil {
-		return nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
-	}
-	closer := &onceCloser{it: it}
-	var src objects = &storeObjects{it: it}
-	if p.merge != nil {
-		sorted, err := newestFirstObjects(src)
-		closer.Close()
+	return &mirrorRowIter{open: func() (sql.RowIter, func() error, error) {
+		q := withPaths(*p.mirror, def, build, p.match)
+		it, err := m.Objects(ctx, def.Name, q)
 		if err != nil {
-			return nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
+			return nil, nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
 		}
-		src = sorted
+		closer := &onceCloser{it: it}
+		var src objects = &storeObjects{it: it}
+		if p.merge != nil {
+			sorted, err := newestFirstObjects(src)
+			closer.Close()
+			if err != nil {
+				return nil, nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
+			}
+			src = sorted
+		}
+		if p.match != nil {
+			src = &matchingObjects{ctx: ctx, src: src, match: p.match}
+		}
+		return &rowIter{db: d, def: def, build: build, src: src, seen: p.seen, zone: sqltime.Zone(ctx)}, closer.Close, nil
+	}}, nil
+}
+
+// mirrorRowIter opens its rows at the first Next, and closes the store's
+// iterator with them, also when a LIMIT stops reading early.
+type mirrorRowIter struct {
+	open  func() (sql.RowIter, func() error, error)
+	rows  sql.RowIter
+	close func() error
+}
+
+func (r *mirrorRowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if r.rows == nil {
+		rows, closeStore, err := r.open()
+		if err != nil {
+			return nil, err
+		}
+		r.rows, r.close = rows, closeStore
 	}
-	if p.match != nil {
-		src = &matchingObjects{ctx: ctx, src: src, match: p.match}
+	return r.rows.Next(ctx)
+}
+
+func (r *mirrorRowIter) Close(ctx *sql.Context) error {
+	if r.rows == nil {
+		return nil
 	}
-	rows := &rowIter{db: d, def: def, build: build, src: src, seen: p.seen, zone: sqltime.Zone(ctx)}
-	return &closingRows{RowIter: rows, close: closer.Close}, nil
+	err := r.rows.Close(ctx)
+	if cerr := r.close(); err == nil {
+		err = cerr
+	}
+	r.rows = nil
+	return err
 }
 
 // storeObjects adapts the store's iterator.
@@ -105,19 +140,4 @@ func newestFirstObjects(src objects) (*sliceObjects, error) {
 	}
 	slices.SortStableFunc(all, func(a, b stripeapi.Object) int { return cmp.Compare(createdOf(b), createdOf(a)) })
 	return &sliceObjects{objs: all}, nil
-}
-
-// closingRows closes the store's iterator with the rows, also when a
-// LIMIT stops reading early.
-type closingRows struct {
-	sql.RowIter
-	close func() error
-}
-
-func (c *closingRows) Close(ctx *sql.Context) error {
-	err := c.RowIter.Close(ctx)
-	if cerr := c.close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -38,6 +38,7 @@ type fakeMirror struct {
 	queries  []string
 	applied  []string
 	applyErr error
+	open     int // iterators not closed
 }
 
 func newFakeMirror() *fakeMirror {
@@ -107,7 +108,8 @@ func (m *fakeMirror) Objects(_ context.Context, table string, q mirrorQuery) (mi
 		}
 		out = append(out, o)
 	}
-	return &sliceIterator{objs: out}, nil
+	m.open++
+	return &sliceIterator{objs: out, m: m}, nil
 }
 
 func queryString(q mirrorQuery) string {
@@ -175,8 +177,10 @@ func (m *fakeMirror) takeQueries() []string {
 }
 
 type sliceIterator struct {
-	objs []stripeapi.Object
-	i    int
+	objs   []stripeapi.Object
+	i      int
+	m      *fakeMirror
+	closed bool
 }
 
 func (s *sliceIterator) Next() (stripeapi.Object, error) {
@@ -187,7 +191,15 @@ func (s *sliceIterator) Next() (stripeapi.Object, error) {
 	return s.objs[s.i-1], nil
 }
 
-func (s *sliceIterator) Close() error { return nil }
+func (s *sliceIterator) Close() error {
+	if !s.closed {
+		s.closed = true
+		s.m.mu.Lock()
+		s.m.open--
+		s.m.mu.Unlock()
+	}
+	return nil
+}
 
 // mirrorEnv is an engine over a fakeStripe and a fakeMirror, with the
 // tables' analyzer rules as the server has them.
@@ -270,6 +282,8 @@ func TestRoutedReadsEqualLiveReadsWithoutStripeCalls(t *testing.T) {
 		"SELECT i.Id, c.Email FROM Invoices i JOIN Customers c ON c.Id = i.CustomerId",
 		"SELECT Id FROM Customers WHERE Id IN (SELECT CustomerId FROM Invoices WHERE Status = 'paid')",
 		"SELECT Id, Created FROM Customers ORDER BY Created DESC LIMIT 3",
+		"SELECT Id FROM Customers LIMIT 2",
+		"SELECT Id FROM Customers WHERE NULL IS NULL",
 	}
 	e.rows("SET time_zone = '+05:30'")
 	for _, q := range queries {
@@ -288,6 +302,10 @@ func TestRoutedReadsEqualLiveReadsWithoutStripeCalls(t *testing.T) {
 		}
 		if len(e.mirror.takeQueries()) == 0 {
 			t.Errorf("%s: the mirror was not asked", q)
+		}
+		if e.mirror.open != 0 {
+			t.Errorf("%s: %d store iterators left open", q, e.mirror.open)
+			e.mirror.open = 0
 		}
 		if !strings.Contains(q, "ORDER BY") {
 			live, routed = sortRows(live), sortRows(routed)
@@ -316,7 +334,11 @@ func TestMirrorQueriesFromPlans(t *testing.T) {
 		{"SELECT Email, AddressCountry FROM Customers WHERE Id = 'cus_2'", "Customers ids=cus_2 paths=address.country,email,id"},
 		{"SELECT * FROM Customers", "Customers all"},
 		{"SELECT * FROM Customers WHERE Id = NULL", ""},
+		// status=all is the subscriptions' whole-table scan, no filter.
+		{"SELECT * FROM Subscriptions WHERE Status != 'active'", "Subscriptions all"},
+		{"SELECT * FROM Subscriptions WHERE Status = 'past_due'", "Subscriptions status=past_due"},
 	}
+	e.mirror.state["Subscriptions"] = "ready"
 	for _, tc := range cases {
 		e.rows(tc.query)
 		got := strings.Join(e.mirror.takeQueries(), "; ")
