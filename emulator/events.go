@@ -280,6 +280,11 @@ func (l *eventLog) prune(now time.Time, retention time.Duration, max int) {
 type journal struct {
 	changes []*change
 	byRec   map[*record]*change
+	// reading is set while a GET runs: GETs change nothing, so the
+	// objects they look up are not snapshotted (a retrieve would
+	// otherwise copy its object). Creations and removals are recorded
+	// even then.
+	reading bool
 }
 
 type change struct {
@@ -306,7 +311,7 @@ func (j *journal) get(r *record) *change {
 
 // track snapshots a materialized record about to be handed out.
 func (j *journal) track(r *record) {
-	if j.byRec[r] != nil {
+	if j.reading || j.byRec[r] != nil {
 		return
 	}
 	c := j.get(r)
@@ -319,15 +324,23 @@ func (j *journal) created(r *record) { j.get(r).isNew = true }
 
 // removed records a record store.remove takes out.
 func (j *journal) removed(r *record) {
-	j.track(r)
+	j.snapshot(r)
 	j.byRec[r].removed = true
 }
 
 // note asks for an event of type typ on r's object at the next commit.
 func (j *journal) note(r *record, typ string) {
-	j.track(r)
+	j.snapshot(r)
 	c := j.byRec[r]
 	c.notes = append(c.notes, typ)
+}
+
+// snapshot is track even while reading.
+func (j *journal) snapshot(r *record) {
+	reading := j.reading
+	j.reading = false
+	j.track(r)
+	j.reading = reading
 }
 
 // take returns the changes since the last commit and starts afresh.

@@ -146,6 +146,8 @@ func (e *Emulator) respond(r *http.Request, now time.Time, kind FaultKind, form 
 
 // execute runs a request's handler and encodes its answer.
 func (e *Emulator) execute(r *http.Request, now time.Time, form url.Values) (status int, body []byte) {
+	e.st.j.reading = r.Method == http.MethodGet
+	defer func() { e.st.j.reading = false }()
 	out, err := e.dispatch(&tx{s: e.st, reg: e.reg, now: now}, r, form)
 	if err != nil {
 		return err.status, encode(err.body())
