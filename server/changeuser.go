@@ -211,8 +211,13 @@ func (c *commandConn) scan() (bool, error) {
 				if len(c.in) < 4+length {
 					return false, nil
 				}
-				c.out = append(c.out, rewritePrepare(c.in[:4+length])...)
+				packet, err := rewritePrepare(c.in[:4+length])
 				c.in = c.in[4+length:]
+				if err != nil {
+					// Answered here: vitess would report a syntax error.
+					return true, c.writePacket(1, errPacketFrom(err))
+				}
+				c.out = append(c.out, packet...)
 				return true, nil
 			}
 		}
@@ -464,14 +469,27 @@ func (h changeUserHandler) ComResetConnection(c *mysql.Conn) error {
 // to prepare before any handler sees it, so the handler's rewrite comes
 // too late for what its parser refuses (`@v := …` in MariaDB ODBC's
 // catalog queries, ODBC escapes).
-func rewritePrepare(packet []byte) []byte {
+func rewritePrepare(packet []byte) ([]byte, error) {
 	query := string(packet[5:])
-	rewritten, _ := rewriteQuery(query)
+	rewritten, _, err := rewriteQuery(query)
+	if err != nil {
+		return nil, err
+	}
 	if rewritten == query || len(rewritten)+1 >= maxPacketPayload {
-		return packet
+		return packet, nil
 	}
 	n := len(rewritten) + 1
 	out := make([]byte, 0, 4+n)
 	out = append(out, byte(n), byte(n>>8), byte(n>>16), 0, comStmtPrepare)
-	return append(out, rewritten...)
+	return append(out, rewritten...), nil
+}
+
+// errPacketFrom is the ERR payload of err: its MySQL code and state if it
+// has them.
+func errPacketFrom(err error) []byte {
+	var se *mysql.SQLError
+	if errors.As(err, &se) {
+		return errPacket(se.Num, se.State, "%s", se.Message)
+	}
+	return errPacket(mysql.ERUnknownError, mysql.SSUnknownSQLState, "%s", err.Error())
 }

@@ -115,12 +115,15 @@ func booleanColumns(db sql.Database) (map[string]bool, error) {
 
 // ComQuery implements mysql.Handler.
 func (h *compatHandler) ComQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) error {
-	query, asJSON := rewriteQuery(query)
+	query, asJSON, err := rewriteQuery(query)
+	if err != nil {
+		return err
+	}
 	rw := h.rewriter()
 	if asJSON {
 		callback = rw.explainJSON(callback)
 	}
-	err := h.Handler.ComQuery(ctx, c, query, func(res *sqltypes.Result, more bool) error {
+	err = h.Handler.ComQuery(ctx, c, query, func(res *sqltypes.Result, more bool) error {
 		rw.result(res)
 		return callback(res, more)
 	})
@@ -132,7 +135,10 @@ func (h *compatHandler) ComQuery(ctx context.Context, c *mysql.Conn, query strin
 
 // ComMultiQuery implements mysql.Handler.
 func (h *compatHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, callback mysql.ResultSpoolFn) (string, error) {
-	query, asJSON := rewriteQuery(query)
+	query, asJSON, err := rewriteQuery(query)
+	if err != nil {
+		return "", err
+	}
 	rw := h.rewriter()
 	if asJSON {
 		callback = rw.explainJSON(callback)
@@ -149,7 +155,10 @@ func (h *compatHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query 
 
 // ComPrepare implements mysql.Handler.
 func (h *compatHandler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
-	query, _ = rewriteQuery(query)
+	query, _, err := rewriteQuery(query)
+	if err != nil {
+		return nil, err
+	}
 	fields, err := h.Handler.ComPrepare(ctx, c, query, prepare)
 	h.rewriter().fields(fields)
 	return fields, toMySQLError(err)

@@ -123,20 +123,25 @@ var explainJSON = regexp.MustCompile("(?is)^\\s*(explain|describe|desc)\\s+forma
 var setNamesCollate = regexp.MustCompile("(?is)^\\s*set\\s+names\\s+([`'\"]?\\w+[`'\"]?)\\s+collate\\s+([`'\"]?\\w+[`'\"]?)\\s*;?\\s*$")
 
 // rewriteQuery returns q as the engine can take it, and whether its
-// result is an EXPLAIN FORMAT=JSON document to assemble from the tree.
-func rewriteQuery(q string) (string, bool) {
+// result is an EXPLAIN FORMAT=JSON document to assemble from the tree; an
+// error is a MySQL error for a statement it cannot rewrite.
+func rewriteQuery(q string) (string, bool, error) {
 	if helpStatement.MatchString(q) {
-		return emptyHelp, false
+		return emptyHelp, false, nil
 	}
 	if m := setNamesCollate.FindStringSubmatch(q); m != nil {
-		return "SET NAMES " + m[1] + ", collation_connection = " + quoteName(m[2]), false
+		return "SET NAMES " + m[1] + ", collation_connection = " + quoteName(m[2]), false, nil
 	}
 	q = rewriteODBCEscapes(q)
 	q = rewriteAssignments(q)
-	if loc := explainJSON.FindStringIndex(q); loc != nil {
-		return "EXPLAIN FORMAT=TREE " + q[loc[1]:], true
+	q, err := rewriteRollup(q)
+	if err != nil {
+		return "", false, err
 	}
-	return q, false
+	if loc := explainJSON.FindStringIndex(q); loc != nil {
+		return "EXPLAIN FORMAT=TREE " + q[loc[1]:], true, nil
+	}
+	return q, false, nil
 }
 
 // quoteName returns a collation name as a string literal.

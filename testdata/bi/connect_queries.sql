@@ -122,6 +122,11 @@ SELECT makedate(year(`Charges`.`Created`), 1) AS `Created`, sum(`Charges`.`Amoun
 -- rows: 1
 SELECT `Id`, CUME_DIST() OVER (ORDER BY `Amount`) AS `cd`, PERCENT_RANK() OVER (ORDER BY `Amount`) AS `pr` FROM `Charges`;
 
+-- tool: Metabase 0.47 (a question's "show totals": WITH ROLLUP; expected rows checked by e2e/rollup_test.go)
+-- calls: any
+-- rows: 3
+SELECT makedate(year(`Charges`.`Created`), 1) AS `Created`, sum(`Charges`.`Amount`) AS `sum` FROM `Charges` GROUP BY makedate(year(`Charges`.`Created`), 1) WITH ROLLUP ORDER BY makedate(year(`Charges`.`Created`), 1) ASC;
+
 -- tool: Tableau 2023.3 (MariaDB ODBC 3.1: ODBC escape sequences)
 -- calls: 0
 -- first: 2020
