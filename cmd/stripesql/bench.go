@@ -34,6 +34,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.StreamLatency, "stream-latency", o.StreamLatency, "latency of the streaming scan")
 	fs.Float64Var(&o.StreamRate, "stream-rate", o.StreamRate, "server-side global limit of the streaming scan, `requests/s`; 0 for none")
 	fs.IntVar(&o.Joins, "joins", o.Joins, "joins in a row of the joins scenario")
+	mirror := fs.Bool("mirror", false, "run the live mirror's scenarios ("+strings.Join(bench.MirrorScenarios, ", ")+"); with --scenarios, those too")
+	fs.IntVar(&o.MirrorBackfill, "mirror-backfill", o.MirrorBackfill, "`customers` the backfill scenario mirrors")
+	fs.IntVar(&o.MirrorObjects, "mirror-objects", o.MirrorObjects, "`charges` the mirror scenario queries")
+	fs.Float64Var(&o.MirrorBackfillRate, "mirror-backfill-rate", o.MirrorBackfillRate, "--mirror-rate of the mirror scenario's backfill (no latency, no server-side limit), `requests/s`; 0 for none")
+	fs.StringVar(&o.MirrorStore, "mirror-store", o.MirrorStore, "`dir` of the mirror scenario's store, kept after the run; a store already backfilled (same --mirror-objects) is reused")
+	fs.IntVar(&o.PointQueries, "point-queries", o.PointQueries, "point queries by Id of the mirror scenario")
+	fs.IntVar(&o.LagChanges, "lag-changes", o.LagChanges, "changes the lag scenario makes at the emulator")
+	fs.DurationVar(&o.LagInterval, "mirror-interval", o.LagInterval, "--mirror-interval of the mirror scenarios")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +50,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *scenarios != "" {
 		o.Scenarios = strings.Split(*scenarios, ",")
+	}
+	if *mirror {
+		o.Scenarios = append(o.Scenarios, bench.MirrorScenarios...)
 	}
 	if *latencies != "" {
 		o.Latencies = nil

@@ -45,6 +45,19 @@ type Options struct {
 	// GCWait bounds the wait for the server's next garbage collection
 	// before reading its heap (the runtime forces one every 2 minutes).
 	GCWait time.Duration
+
+	// The mirror scenarios (mirror.go).
+	MirrorBackfill int // customers the backfill scenario mirrors
+	MirrorObjects  int // charges the mirror scenario queries
+	// MirrorBackfillRate is the --mirror-rate of the mirror scenario's
+	// backfill, which runs without latency or server-side limit; 0 for
+	// none. MirrorStore, if set, is the --mirror-dir it uses and keeps, so
+	// that a later run can reuse a store already backfilled.
+	MirrorBackfillRate float64
+	MirrorStore        string
+	PointQueries       int           // point queries by Id of the mirror scenario
+	LagChanges         int           // changes the lag scenario makes at the emulator
+	LagInterval        time.Duration // --mirror-interval of the mirror scenarios
 }
 
 // Defaults are the sizes of issue 9's acceptance.
@@ -53,7 +66,8 @@ func Defaults() Options {
 		Customers: 100_000, Charges: 30_000, JoinCustomers: 2_000, JoinInvoices: 10_000, StreamRows: 1_000_000,
 		Latencies: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond},
 		Rate:      100, EndpointRate: 25, StreamLatency: 10 * time.Millisecond, StreamRate: 1000, Joins: 10,
-		GCWait: 150 * time.Second,
+		GCWait:         150 * time.Second,
+		MirrorBackfill: 100_000, MirrorObjects: 1_000_000, PointQueries: 200, LagChanges: 100, LagInterval: 2 * time.Second,
 	}
 }
 
@@ -65,11 +79,16 @@ func Quick() Options {
 	o.StreamLatency = 0
 	o.Joins = 3
 	o.GCWait = 5 * time.Second
+	o.MirrorBackfill, o.MirrorObjects, o.PointQueries, o.LagChanges = 2_000, 20_000, 50, 6
 	return o
 }
 
 // Scenarios names the scenarios in the order they run.
-var Scenarios = []string{"count", "select", "charges", "join", "stream", "joins", "tax"}
+var Scenarios = []string{"count", "select", "charges", "join", "stream", "joins", "tax", "backfill", "mirror", "lag"}
+
+// MirrorScenarios are the scenarios of the live mirror (stripesql bench
+// --mirror).
+var MirrorScenarios = []string{"backfill", "mirror", "lag"}
 
 // A Result is one measured query.
 type Result struct {
@@ -94,6 +113,15 @@ type Result struct {
 	OK                  bool   // the rows are right
 	// Bare is the seconds of a bare Go client reading the same pages (tax).
 	Bare float64
+	// Speedup marks a query answered by the mirror: its bound is the live
+	// read's, and the ratio bound/seconds is how many times faster it is.
+	Speedup bool
+	// AbsolutePeak marks results whose PeakRSS is the server's peak over
+	// its whole life (a mirror's backfill included), reported as such.
+	AbsolutePeak bool
+	// P50 and P99 are the median and 99th percentile of the point
+	// queries (mirror) or of the lag (lag).
+	P50, P99 time.Duration
 }
 
 // Ratio is the share of the bound reached: bound / seconds.
@@ -185,6 +213,25 @@ func Run(ctx context.Context, o Options, report func(Result)) ([]Result, error) 
 	}
 	if want("tax") {
 		if err := add(runTax(ctx, o)); err != nil {
+			return out, err
+		}
+	}
+	if want("backfill") {
+		if err := add(runBackfill(ctx, o, cond0)); err != nil {
+			return out, err
+		}
+	}
+	if want("mirror") {
+		rs, err := runMirror(ctx, o, cond0)
+		for _, r := range rs {
+			add(r, nil)
+		}
+		if err != nil {
+			return out, fmt.Errorf("mirror: %w", err)
+		}
+	}
+	if want("lag") {
+		if err := add(runLag(ctx, o, cond0)); err != nil {
 			return out, err
 		}
 	}
@@ -413,13 +460,19 @@ func Row(r Result) string {
 	if r.Bare > 0 {
 		ratio = fmt.Sprintf("tax %.2f (bare %.2f s)", r.Seconds/r.Bare, r.Bare)
 	}
+	if r.Speedup && r.Bound > 0 {
+		bound, ratio = fmt.Sprintf("live %.1f", r.Bound), fmt.Sprintf("speed-up %.0f×", r.Ratio())
+	}
 	extra := ""
+	if r.AbsolutePeak {
+		extra = fmt.Sprintf("; server peak RSS %.0f MB", mb(r.PeakRSS))
+	}
 	if r.Scenario == "joins" {
 		when := "after a GC"
 		if !r.HeapAfterGC {
 			when = "no GC yet, garbage included"
 		}
-		extra = fmt.Sprintf("; after the last: heap %.1f MB (%s; idle %.1f MB), RSS %.0f MB", mb(r.AfterHeap), when, mb(r.IdleHeap), mb(r.AfterRSS))
+		extra += fmt.Sprintf("; after the last: heap %.1f MB (%s; idle %.1f MB), RSS %.0f MB", mb(r.AfterHeap), when, mb(r.IdleHeap), mb(r.AfterRSS))
 	}
 	rowsPerSec := 0.0
 	if r.Seconds > 0 {

@@ -230,6 +230,12 @@ func getJSON(ctx context.Context, hc *http.Client, u string) (map[string]any, er
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer sk_test_bench")
+	return decodeResponse(hc, req)
+}
+
+// decodeResponse sends req and decodes a 200's body into map[string]any.
+func decodeResponse(hc *http.Client, req *http.Request) (map[string]any, error) {
+	u := req.URL.String()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, err
@@ -240,11 +246,11 @@ func getJSON(ctx context.Context, hc *http.Client, u string) (map[string]any, er
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, strconv.Itoa(resp.StatusCode), body)
+		return nil, fmt.Errorf("%s %s: %s: %s", req.Method, u, strconv.Itoa(resp.StatusCode), body)
 	}
 	var out map[string]any
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, u, err)
 	}
 	return out, nil
 }

@@ -28,6 +28,7 @@ type server struct {
 	db      *sql.DB
 	stderr  *lockedBuffer
 	done    chan error
+	addr    string // where it listens for MySQL clients
 	metrics string // the URL of its Prometheus metrics
 }
 
@@ -51,7 +52,7 @@ func startServer(ctx context.Context, exe, apiBase string, rate float64, extra [
 		"--max-calls", "0",
 		// The Go heap, which /proc cannot tell, comes from the metrics.
 		"--metrics-listen", metricsAddr}, extra...)
-	s := &server{cmd: exec.Command(exe, args...), stderr: &lockedBuffer{}, done: make(chan error, 1),
+	s := &server{cmd: exec.Command(exe, args...), stderr: &lockedBuffer{}, done: make(chan error, 1), addr: addr,
 		metrics: "http://" + metricsAddr + "/metrics"}
 	s.cmd.Env = cleanEnv()
 	s.cmd.Stderr = s.stderr
