@@ -231,6 +231,10 @@ func runBackfill(ctx context.Context, o Options, c conditions) (Result, error) {
 		return r, fmt.Errorf("%w\nserver log: %s", err, tail(ms.srv.stderr.String(), 2000))
 	}
 	r.Seconds = readyAt.Sub(ms.firstRequest()).Seconds()
+	cpu, err := ms.srv.cpu()
+	if err != nil {
+		return r, err
+	}
 	stats := ms.emu.Stats()
 	r.Requests, r.Limited = stats.Requests, stats.RateLimited
 	if r.IdleRSS, r.PeakRSS, err = ms.srv.memory(); err != nil {
@@ -243,7 +247,7 @@ func runBackfill(ctx context.Context, o Options, c conditions) (Result, error) {
 	}
 	r.Rows = ids.rows
 	r.Check, r.OK = ids.check(ms.emu.IDs("customer"))
-	r.Check = fmt.Sprintf("%s (through the mirror; status: %d objects, %d backfilled)", r.Check, st.Objects, st.Backfilled)
+	r.Check = fmt.Sprintf("%s (through the mirror; status: %d objects, %d backfilled); server CPU %.1f s", r.Check, st.Objects, st.Backfilled, cpu.Seconds())
 	return r, nil
 }
 
@@ -270,6 +274,10 @@ func runMirror(ctx context.Context, o Options, c conditions) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w\nserver log: %s", err, tail(ms.srv.stderr.String(), 2000))
 	}
+	cpu, err := ms.srv.cpu()
+	if err != nil {
+		return nil, err
+	}
 	stats := ms.emu.Stats()
 	listed := 0
 	for ep, k := range stats.ByEndpoint {
@@ -283,6 +291,7 @@ func runMirror(ctx context.Context, o Options, c conditions) ([]Result, error) {
 	} else {
 		how = fmt.Sprintf("backfilled in this run at 0 ms latency, no limit: %.1f s, %d requests", readyAt.Sub(ms.firstRequest()).Seconds(), stats.Requests)
 	}
+	how += fmt.Sprintf("; server CPU %.1f s", cpu.Seconds())
 	fill := Result{Scenario: "mirror", Query: "--mirror Charges (backfill)", Limit: fast.limit, Rows: st.Objects,
 		Seconds: readyAt.Sub(ms.firstRequest()).Seconds(), Requests: stats.Requests, Limited: stats.RateLimited,
 		Pages: pages(n), OK: st.Objects == int64(ms.emu.Count("charge")), AbsolutePeak: true,
@@ -457,6 +466,10 @@ func runLag(ctx context.Context, o Options, c conditions) (Result, error) {
 		return r, fmt.Errorf("%w\nserver log: %s", err, tail(ms.srv.stderr.String(), 2000))
 	}
 	ms.mirror.SetMaxOpenConns(16)
+	if r.IdleRSS, _, err = ms.srv.memory(); err != nil {
+		return r, err
+	}
+	ms.emu.ResetRequests() // from here: the changes, and the mirror's polls
 	ids := ms.emu.IDs("customer")
 	hc := &http.Client{Timeout: 30 * time.Second}
 	rng := rand.New(rand.NewPCG(42, uint64(o.LagChanges)))
@@ -509,7 +522,7 @@ func runLag(ctx context.Context, o Options, c conditions) (Result, error) {
 	r.P50, r.P99 = percentile(lags, 0.5), percentile(lags, 0.99)
 	r.Seconds = r.P99.Seconds()
 	live, events := liveRequests(ms.emu)
-	r.Requests = live + events
+	r.Requests = live + events // the changes themselves, and the polls
 	r.OK = len(failures) == 0
 	r.Check = fmt.Sprintf("%d changes (create, update, delete) every 0–%s, --mirror-interval %s: lag p50 %.2f s, p99 %.2f s, max %.2f s; %d event polls",
 		o.LagChanges, o.LagInterval, o.LagInterval, r.P50.Seconds(), r.P99.Seconds(), slices.Max(append(lags, 0)).Seconds(), events)

@@ -239,3 +239,27 @@ func (s *server) heapAfterGC(ctx context.Context, wait time.Duration) (heap int6
 		}
 	}
 }
+
+// cpu returns the CPU time the server has used so far (user + system,
+// from /proc/PID/stat), to tell a run bound by the server's CPU from one
+// bound by the rate.
+func (s *server) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("server cpu: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from the last ')'. utime and stime are fields 14 and 15, in clock
+	// ticks of 1/100 s on Linux.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("server cpu: unexpected /proc stat %q", b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("server cpu: %w", err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
