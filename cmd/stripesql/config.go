@@ -91,6 +91,9 @@ type serveConfig struct {
 	mirrorDir      string
 	mirrorRate     float64
 	mirrorInterval time.Duration
+	// mirrorRetention is how long Stripe keeps events (30 days); only a
+	// test against an emulator with a shorter retention changes it.
+	mirrorRetention time.Duration
 
 	// sources tells where each setting's value came from, by flag name.
 	sources map[string]source
@@ -188,6 +191,7 @@ var settings = []setting{
 	{name: "mirror-dir", env: "STRIPESQL_MIRROR_DIR", group: "Mirror"},
 	{name: "mirror-rate", env: "STRIPESQL_MIRROR_RATE", group: "Mirror"},
 	{name: "mirror-interval", env: "STRIPESQL_MIRROR_INTERVAL", group: "Mirror"},
+	{name: "mirror-retention", env: "STRIPESQL_MIRROR_RETENTION", group: "Mirror"},
 }
 
 // secretFiles pairs each secret with the setting naming a file to read it
@@ -251,6 +255,7 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.mirrorDir, "mirror-dir", "", "`directory` of the mirror's store; empty means stripesql/mirror/<account, demo, or mode and key hash> under the user's cache directory")
 	fs.Float64Var(&c.mirrorRate, "mirror-rate", 0, "Stripe `requests/s` the mirror may spend (backfill and event polling), within --rate; 0 means a quarter of --rate")
 	fs.DurationVar(&c.mirrorInterval, "mirror-interval", 2*time.Second, "how often the mirror polls Stripe's events (`duration`)")
+	fs.DurationVar(&c.mirrorRetention, "mirror-retention", 30*24*time.Hour, "how long Stripe keeps events (`duration`); a mirror whose events cursor is older backfills again. Stripe's is 30 days: change it only for an emulator with a shorter retention")
 	return fs
 }
 
@@ -438,6 +443,8 @@ func (c *serveConfig) validate() error {
 		return bad("mirror-rate", "0 (a quarter of --rate) or more requests/s")
 	case c.mirrorInterval <= 0:
 		return bad("mirror-interval", "a positive duration such as 2s")
+	case c.mirrorRetention <= 0:
+		return bad("mirror-retention", "a positive duration such as 720h")
 	case (c.tlsCert == "") != (c.tlsKey == ""):
 		return errors.New("--tls-cert and --tls-key go together: give both or neither")
 	case strings.HasPrefix(c.apiKey, "pk_"):

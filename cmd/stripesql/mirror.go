@@ -110,14 +110,15 @@ func openMirror(ctx context.Context, cfg serveConfig, demo bool, cat *catalog.Ca
 		names = append(names, d.Name)
 	}
 	m, err := mirror.Open(ctx, mirror.Config{
-		Dir:      dir,
-		Tables:   defs,
-		Catalog:  cat,
-		Client:   client,
-		Rate:     rate,
-		Interval: cfg.mirrorInterval,
-		ReadAll:  db.ReadAll,
-		Logger:   log,
+		Dir:       dir,
+		Tables:    defs,
+		Catalog:   cat,
+		Client:    client,
+		Rate:      rate,
+		Interval:  cfg.mirrorInterval,
+		Retention: cfg.mirrorRetention,
+		ReadAll:   db.ReadAll,
+		Logger:    log,
 	})
 	if err != nil {
 		cleanup()
