@@ -206,7 +206,7 @@ func (x *txn) unindex(t *table, id string, created int64, enc []byte) error {
 	if enc == nil || len(t.indexed) == 0 {
 		return nil
 	}
-	obj, err := newDecoder().decodeObject(enc, t.indexTops)
+	obj, err := newDecoder().decodeObject(enc, sortedFields(t.indexTops))
 	if err != nil {
 		return fmt.Errorf("mirror: %s %s: %w", t.name, id, err)
 	}

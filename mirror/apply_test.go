@@ -172,3 +172,19 @@ func TestNestedEventsAndCascade(t *testing.T) {
 		t.Errorf("Count(Cards) = %d, want 0", n)
 	}
 }
+
+func TestEventOfAnObjectWithoutIDIsSkipped(t *testing.T) {
+	e := newEnv(t, "Invoices")
+	m := e.openStore()
+	// invoice.upcoming carries a preview: an invoice without an id.
+	applyAll(t, m,
+		ev("evt_1", "invoice.upcoming", 100, map[string]any{"object": "invoice", "amount_due": 100}),
+		ev("evt_2", "invoice.created", 101, map[string]any{"id": "in_1", "object": "invoice", "created": 101}),
+	)
+	if got := ids(all(t, m, "Invoices", Query{})); !slices.Equal(got, []string{"in_1"}) {
+		t.Errorf("Invoices = %v, want [in_1]", got)
+	}
+	if n := appliedIDs(t, m); n != 2 {
+		t.Errorf("%d events recorded as applied, want 2 (the preview is consumed, not retried)", n)
+	}
+}

@@ -214,9 +214,11 @@ func skip(b []byte, pos *int) error {
 	return errCorrupt
 }
 
-// object decodes an object's body. want, if not nil, names the only
-// top-level fields to decode; the others are skipped.
-func (d *decoder) object(body []byte, want map[string]bool) (map[string]any, error) {
+// object decodes an object's body. want, if not nil, lists (sorted) the
+// only top-level fields to decode: as the encoding's keys are sorted too,
+// one walk over both finds them, the others are skipped without a look,
+// and the walk stops once the last wanted field is passed.
+func (d *decoder) object(body []byte, want []string) (map[string]any, error) {
 	p := 0
 	n, err := uvarint(body, &p)
 	if err != nil || n > uint64(len(body)) {
@@ -227,29 +229,42 @@ func (d *decoder) object(body []byte, want map[string]bool) (map[string]any, err
 		size = min(size, len(want))
 	}
 	m := make(map[string]any, size)
+	w := 0
 	for range n {
 		k, err := span(body, &p)
 		if err != nil {
 			return nil, err
 		}
-		if want != nil && !want[string(k)] {
-			if err := skip(body, &p); err != nil {
-				return nil, err
+		key := ""
+		if want != nil {
+			for w < len(want) && want[w] < string(k) {
+				w++
 			}
-			continue
+			if w == len(want) {
+				break
+			}
+			if want[w] != string(k) {
+				if err := skip(body, &p); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			key = want[w]
+		} else {
+			key = d.key(k)
 		}
 		v, err := d.value(body, &p)
 		if err != nil {
 			return nil, err
 		}
-		m[d.key(k)] = v
+		m[key] = v
 	}
 	return m, nil
 }
 
 // decodeObject decodes a stored object, keeping only the top-level fields
-// in want (all if want is nil).
-func (d *decoder) decodeObject(b []byte, want map[string]bool) (stripeapi.Object, error) {
+// in want (sorted; all if want is nil).
+func (d *decoder) decodeObject(b []byte, want []string) (stripeapi.Object, error) {
 	if len(b) == 0 || b[0] != tagObject {
 		return nil, errCorrupt
 	}
@@ -260,6 +275,20 @@ func (d *decoder) decodeObject(b []byte, want map[string]bool) (stripeapi.Object
 	}
 	m, err := d.object(body, want)
 	return stripeapi.Object(m), err
+}
+
+// sortedFields lists a set of fields in order, for decodeObject; nil for
+// a nil set (all fields).
+func sortedFields(set map[string]bool) []string {
+	if set == nil {
+		return nil
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // wantOf turns the JSON paths a query reads into the top-level fields to

@@ -258,7 +258,13 @@ func (m *Mirror) applyEvents(ctx context.Context, evs []event) error {
 			continue
 		}
 		pending := false
-		for _, t := range m.tablesOf(ev.object) {
+		tables := m.tablesOf(ev.object)
+		if ev.object.ID() == "" {
+			// A preview, such as invoice.upcoming's invoice, is no
+			// object of any table.
+			tables = nil
+		}
+		for _, t := range tables {
 			res, err := x.put(t, ev.object, eventVersion(ev.created), ev.deletes(), compare)
 			if err != nil {
 				x.abort()

@@ -26,7 +26,7 @@ func (m *Mirror) read(r reader, t *table, id string, want map[string]bool) (stri
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	obj, err := newDecoder().decodeObject(enc, want)
+	obj, err := newDecoder().decodeObject(enc, sortedFields(want))
 	return obj, err == nil, err
 }
 
@@ -96,6 +96,7 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 		}
 		it.want = want
 	}
+	it.fields = sortedFields(it.want)
 	switch {
 	case q.IDs != nil:
 		it.ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
@@ -148,13 +149,15 @@ func (m *Mirror) indexedEqual(t *table, q Query) string {
 }
 
 type iter struct {
-	ctx   context.Context
-	m     *Mirror
-	t     *table
-	q     Query
-	dec   *decoder
-	want  map[string]bool
-	equal map[string]map[string]bool
+	ctx  context.Context
+	m    *Mirror
+	t    *table
+	q    Query
+	dec  *decoder
+	want map[string]bool
+	// fields are want's fields in order, as decodeObject takes them.
+	fields []string
+	equal  map[string]map[string]bool
 	// checkTops are the top-level fields the Equal conditions need.
 	checkTops []string
 
@@ -230,7 +233,7 @@ func (it *iter) Next() (stripeapi.Object, error) {
 		if !it.createdOK(created) {
 			continue
 		}
-		obj, err := it.dec.decodeObject(enc, it.want)
+		obj, err := it.dec.decodeObject(enc, it.fields)
 		if err != nil {
 			return nil, err
 		}
