@@ -96,37 +96,51 @@ func sessionSource(ctx *sql.Context) string {
 // the server's account), and reads of a table not mirrored or not ready.
 func (d *Database) routed(ctx *sql.Context, def *catalog.Table) (bool, error) {
 	src := sessionSource(ctx)
-	if src == sourceLive {
-		return false, nil
+	if src == sourceLive || src != sourceMirror && d.mirrorOf() == nil {
+		return false, nil // no mirror: the common case costs no more
 	}
-	why := d.notRoutable(ctx, def)
-	if why == "" {
+	if d.notRoutable(ctx, def, false) == "" {
 		return true, nil
 	}
 	if src != sourceMirror || findsRowsForWrite(ctx) {
 		return false, nil
 	}
+	why := d.notRoutable(ctx, def, true)
 	return false, mysql.NewSQLError(ErrCodeMirrorUnavailable, "HY000",
 		"stripe_source = 'mirror': %s; SET stripe_source = 'auto' to read it from Stripe meanwhile", why)
 }
 
 // notRoutable says why def cannot be read from the mirror now, or "".
-func (d *Database) notRoutable(ctx *sql.Context, def *catalog.Table) string {
+// Unless explain, the reason is only "-": auto's reads of tables that are
+// not mirrored run often, and need no message.
+func (d *Database) notRoutable(ctx *sql.Context, def *catalog.Table, explain bool) string {
 	m := d.mirrorOf()
+	why := func(format string, args ...any) string {
+		if !explain {
+			return "-"
+		}
+		return fmt.Sprintf(format, args...)
+	}
 	if m == nil {
-		return fmt.Sprintf("table %s is not mirrored: stripesql runs without a mirror (start it with --mirror %s or --mirror all)", def.Name, def.Name)
+		return why("table %s is not mirrored: stripesql runs without a mirror (start it with --mirror %s or --mirror all)", def.Name, def.Name)
 	}
 	if !m.Mirrors(def.Name) {
-		return fmt.Sprintf("table %s is not mirrored (mirrored: %s)", def.Name, mirroredNames(m))
+		if !explain {
+			return "-"
+		}
+		return why("table %s is not mirrored (mirrored: %s)", def.Name, mirroredNames(m))
 	}
 	if account := sessionOptions(ctx).account; account != "" && account != d.client.Account() {
-		return fmt.Sprintf("table %s is mirrored for the server's account, and this session acts on %s (stripe_account)", def.Name, account)
+		return why("table %s is mirrored for the server's account, and this session acts on %s (stripe_account)", def.Name, account)
 	}
 	if ready, _ := m.Ready(def.Name); !ready {
-		return fmt.Sprintf("table %s is not ready in the mirror (%s)", def.Name, describeState(m, def.Name))
+		if !explain {
+			return "-"
+		}
+		return why("table %s is not ready in the mirror (%s)", def.Name, describeState(m, def.Name))
 	}
 	if findsRowsForWrite(ctx) {
-		return fmt.Sprintf("UPDATE and DELETE find the rows of %s in Stripe", def.Name)
+		return why("UPDATE and DELETE find the rows of %s in Stripe", def.Name)
 	}
 	return ""
 }

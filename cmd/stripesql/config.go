@@ -252,7 +252,7 @@ func newFlagSet(name string, c *serveConfig, out io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.writeRetryWindow, "write-retry-window", time.Minute, "how long a write that may have executed is retried (same idempotency key) before its outcome is reported unknown; 0 means the usual 5 attempts")
 
 	fs.StringVar(&c.mirror, "mirror", "", "`tables` to keep in a local mirror, comma-separated (Customers,Invoices), or all for every table whose changes Stripe reports as events; reads of a ready table are answered locally (SET stripe_source); empty mirrors nothing")
-	fs.StringVar(&c.mirrorDir, "mirror-dir", "", "`directory` of the mirror's store; empty means stripesql/mirror/<account, demo, or mode and key hash> under the user's cache directory")
+	fs.StringVar(&c.mirrorDir, "mirror-dir", "", "`directory` of the mirror's store; empty means stripesql/mirror/<mode>-<key hash>[-<account>] under the user's cache directory (in demo mode a temporary one, removed at exit)")
 	fs.Float64Var(&c.mirrorRate, "mirror-rate", 0, "Stripe `requests/s` the mirror may spend (backfill and event polling), within --rate; 0 means a quarter of --rate")
 	fs.DurationVar(&c.mirrorInterval, "mirror-interval", 2*time.Second, "how often the mirror polls Stripe's events (`duration`)")
 	fs.DurationVar(&c.mirrorRetention, "mirror-retention", 30*24*time.Hour, "how long Stripe keeps events (`duration`); a mirror whose events cursor is older backfills again. Stripe's is 30 days: change it only for an emulator with a shorter retention")

@@ -43,7 +43,7 @@ func mirrorTables(spec string, cat *catalog.Catalog) ([]*catalog.Table, error) {
 			return nil, fmt.Errorf("--mirror: no table %s; %s", name, can)
 		}
 		if !slices.Contains(mirrorable, def) {
-			return nil, fmt.Errorf("--mirror: table %s cannot be mirrored: Stripe reports no events for its changes; %s", def.Name, can)
+			return nil, fmt.Errorf("--mirror: table %s cannot be mirrored (%s); %s", def.Name, mirror.NotMirrorable(def), can)
 		}
 		if !slices.Contains(out, def) {
 			out = append(out, def)

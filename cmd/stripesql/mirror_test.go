@@ -21,7 +21,7 @@ func TestMirrorFlagRefusesTablesItCannotMirror(t *testing.T) {
 	const can = "mirrorable tables: Cards, Charges, Customers, Invoices, Prices, Products, Refunds, Subscriptions, TestClocks (or all)"
 	cases := []struct{ spec, want string }{
 		{"Customers,Nope", "--mirror: no table Nope; " + can},
-		{"Quotes", "--mirror: table Quotes cannot be mirrored: Stripe reports no events for its changes; " + can},
+		{"Quotes", "--mirror: table Quotes cannot be mirrored (Stripe sends no quote.updated: edits of a draft quote come as no event); " + can},
 		{" , ", "--mirror: no table named; " + can},
 	}
 	for _, tc := range cases {
