@@ -26,6 +26,7 @@ type fakeStripe struct {
 	objects   map[string]map[string]any // retrieve path → object (nil: 404)
 	gets      []string                  // retrieve paths requested
 	lists     int                       // event list pages served
+	gtes      []int64                   // created[gte] of each list page
 	retention int64                     // >0: created[gte] older than now−retention is refused
 	now       func() time.Time
 }
@@ -84,6 +85,7 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.lists++
 	q := r.URL.Query()
 	gte, _ := strconv.ParseInt(q.Get("created[gte]"), 10, 64)
+	f.gtes = append(f.gtes, gte)
 	if f.retention > 0 && gte < f.now().Unix()-f.retention {
 		w.WriteHeader(400)
 		fmt.Fprint(w, `{"error":{"type":"invalid_request_error","message":"Events older than the retention period are not available","param":"created"}}`)

@@ -34,6 +34,14 @@ const pollPath = "/v1/events"
 // pollPage is the number of events applied per batch (one list page).
 const pollPage = 100
 
+// Most polls are short: they re-read only the last shortOverlap of the
+// stream, where nearly every late event shows up, so a poll costs a page or
+// two even when the account makes many changes a minute, and the lag stays
+// near the interval. Every Overlap/2 a full poll re-reads from the cursor
+// (the whole overlap) for the rare event later than that, and only a full
+// poll moves the cursor.
+const shortOverlap = 10 * time.Second
+
 func (m *Mirror) follow(ctx context.Context) {
 	tick := time.NewTicker(m.cfg.Interval)
 	defer tick.Stop()
@@ -53,7 +61,7 @@ func (m *Mirror) follow(ctx context.Context) {
 }
 
 // CaughtUp blocks until every event visible at the call has been applied:
-// until a poll that started after the call has succeeded.
+// until a full poll that started after the call has succeeded.
 func (m *Mirror) CaughtUp(ctx context.Context) error {
 	if len(m.order) == 0 {
 		return nil
@@ -61,7 +69,10 @@ func (m *Mirror) CaughtUp(ctx context.Context) error {
 	at := m.now()
 	for {
 		m.mu.Lock()
-		done, wait := !m.followed.Before(at), m.polled
+		done, wait := !m.full.Before(at), m.polled
+		if !done {
+			m.wantFull = true
+		}
 		m.mu.Unlock()
 		if done {
 			return nil
@@ -136,9 +147,15 @@ func (m *Mirror) poll(ctx context.Context) error {
 	start := m.now()
 	m.mu.Lock()
 	cursor := m.cursor
+	full := m.wantFull || m.full.IsZero() || start.Sub(m.full) >= m.cfg.Overlap/2
+	m.wantFull = false
 	m.mu.Unlock()
 	if cursor == 0 {
 		cursor = start.Add(-m.cfg.Overlap).Unix()
+	}
+	from := cursor
+	if !full {
+		from = max(cursor, start.Add(-min(shortOverlap, m.cfg.Overlap)).Unix())
 	}
 	if start.Unix()-cursor > int64(m.cfg.Retention/time.Second) {
 		return m.rebackfill(start, fmt.Sprintf("the events cursor (%s) is older than Stripe's event retention (%s)",
@@ -147,7 +164,7 @@ func (m *Mirror) poll(ctx context.Context) error {
 	if m.cfg.Client == nil {
 		return errors.New("mirror: no Stripe client to poll events with")
 	}
-	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(cursor, 10)}})
+	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(from, 10)}})
 	page := make([]event, 0, pollPage)
 	for it.Next() {
 		ev, err := parseEvent(it.Object())
@@ -171,6 +188,12 @@ func (m *Mirror) poll(ctx context.Context) error {
 	}
 	if err := m.applyEvents(ctx, page); err != nil {
 		return err
+	}
+	if !full {
+		m.mu.Lock()
+		m.followed = start
+		m.mu.Unlock()
+		return nil
 	}
 	return m.advance(start, cursor)
 }
@@ -225,7 +248,9 @@ func (m *Mirror) advance(start time.Time, cursor int64) error {
 	}
 	m.mu.Lock()
 	m.cursor = next
-	m.followed = start
+	m.followed, m.full = start, start
+	// A CaughtUp waiting on this poll asks again if it started too early.
+	m.wantFull = false
 	close(m.polled)
 	m.polled = make(chan struct{})
 	m.mu.Unlock()

@@ -180,3 +180,32 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestShortPollsAndFullPolls(t *testing.T) {
+	e := newEnv(t, "Customers")
+	m := e.start()
+	waitReady(t, m)
+	lastGTE := func() (int64, int) {
+		e.fake.mu.Lock()
+		defer e.fake.mu.Unlock()
+		return e.fake.gtes[len(e.fake.gtes)-1], len(e.fake.gtes)
+	}
+	_, n := lastGTE()
+	e.clock.add(5 * time.Second)
+	now := e.clock.now().Unix()
+	// A straggler: created 30 s ago, visible only now.
+	e.fake.add("evt_late", "customer.created", now-30, cus("cus_late", now-30), true)
+	m.kickPoll()
+	waitFor(t, func() bool { _, k := lastGTE(); return k > n })
+	if gte, _ := lastGTE(); gte != now-10 {
+		t.Errorf("short poll listed from %d, want now−10s = %d", gte, now-10)
+	}
+	// CaughtUp asks for a full poll, which reads the whole overlap.
+	caughtUp(t, m)
+	if gte, _ := lastGTE(); gte > now-60 {
+		t.Errorf("full poll listed from %d, want at most now−60s = %d", gte, now-60)
+	}
+	if got := ids(all(t, m, "Customers", Query{})); !slices.Equal(got, []string{"cus_late"}) {
+		t.Errorf("after the full poll = %v, want [cus_late]", got)
+	}
+}

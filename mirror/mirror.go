@@ -163,7 +163,11 @@ type Mirror struct {
 
 	mu       sync.Mutex // guards the fields below and every table's meta
 	cursor   int64      // unix seconds: polls list events created at or after it
-	followed time.Time  // start of the last poll that succeeded: all events visible then are applied
+	followed time.Time  // start of the last poll that succeeded (lag)
+	// full is the start of the last full poll that succeeded: every event
+	// visible then is applied. wantFull asks for a full poll (CaughtUp).
+	full     time.Time
+	wantFull bool
 	polled   chan struct{}
 	opened   time.Time
 
