@@ -126,6 +126,9 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 		writeErr  error
 		wg        sync.WaitGroup
 	)
+	// A failed write stops the read: its objects could not be kept.
+	rctx, stopRead := context.WithCancelCause(ctx)
+	defer stopRead(nil)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -136,11 +139,12 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 			c, err := m.writeSnapshots(t, b, version)
 			if err != nil {
 				writeErr = err
+				stopRead(err)
 			}
 			conflicts = append(conflicts, c...)
 		}
 	}()
-	readErr := m.cfg.ReadAll(ctx, t.name, func(obj stripeapi.Object) error {
+	readErr := m.cfg.ReadAll(rctx, t.name, func(obj stripeapi.Object) error {
 		mu.Lock()
 		buf = append(buf, obj)
 		var full []stripeapi.Object
@@ -151,8 +155,8 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 		if full != nil {
 			select {
 			case batches <- full:
-			case <-ctx.Done():
-				return ctx.Err()
+			case <-rctx.Done():
+				return context.Cause(rctx)
 			}
 		}
 		return nil
@@ -162,11 +166,11 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 	}
 	close(batches)
 	wg.Wait()
-	if readErr != nil {
-		return fmt.Errorf("read %s: %w", t.name, readErr)
-	}
 	if writeErr != nil {
 		return writeErr
+	}
+	if readErr != nil {
+		return fmt.Errorf("read %s: %w", t.name, readErr)
 	}
 	for _, obj := range conflicts {
 		if err := m.refetch(ctx, t, obj, nil); err != nil {

@@ -201,3 +201,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestBackfillRunsUnderTheShareLimiter(t *testing.T) {
+	e := newEnv(t, "Customers")
+	_, client := newFakeStripe(t, e.clock.now)
+	e.cfg.Client = nil // no polling: only the backfill's request spends the share
+	e.cfg.Rate = 0.01  // one token, refilled every 100 s
+	requests := 0
+	e.cfg.ReadAll = func(ctx context.Context, table string, emit func(stripeapi.Object) error) error {
+		requests++
+		if _, err := client.Get(ctx, "/v1/events", nil); err != nil {
+			return err
+		}
+		return emit(jsonObject(cus("cus_a", 1)))
+	}
+	m := e.start()
+	waitFor(t, func() bool { ready, _ := m.Ready("Customers"); return ready })
+	if requests != 1 {
+		t.Fatalf("ReadAll called %d times, want 1", requests)
+	}
+	if tok := m.share.Tokens(); tok > 0.5 {
+		t.Errorf("share limiter has %.2f tokens after the backfill's request, want ~0 (it was not spent)", tok)
+	}
+}
