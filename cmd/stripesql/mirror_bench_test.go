@@ -19,8 +19,8 @@ func TestBenchMirrorSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s\n%s", err, out, stderr)
 	}
 	rows := regexp.MustCompile("(?m)^\\| (backfill|mirror|lag) \\|.*$").FindAllString(out, -1)
-	if len(rows) != 6 {
-		t.Fatalf("want a backfill row, 4 mirror rows and a lag row, got:\n%s", out)
+	if len(rows) != 7 {
+		t.Fatalf("want a backfill row, 5 mirror rows and a lag row, got:\n%s", out)
 	}
 	for _, row := range rows {
 		cells := strings.Split(row, "|")

@@ -116,9 +116,10 @@ type Result struct {
 	// Speedup marks a query answered by the mirror: its bound is the live
 	// read's, and the ratio bound/seconds is how many times faster it is.
 	Speedup bool
-	// AbsolutePeak marks results whose PeakRSS is the server's peak over
-	// its whole life (a mirror's backfill included), reported as such.
-	AbsolutePeak bool
+	// PeakLabel, if set, reports PeakRSS on its own under this name
+	// ("server peak RSS"): the server's peak over its life, or since a
+	// point the label says.
+	PeakLabel string
 	// P50 and P99 are the median and 99th percentile of the point
 	// queries (mirror) or of the lag (lag).
 	P50, P99 time.Duration
@@ -464,8 +465,8 @@ func Row(r Result) string {
 		bound, ratio = fmt.Sprintf("live %.1f", r.Bound), fmt.Sprintf("speed-up %.0f×", r.Ratio())
 	}
 	extra := ""
-	if r.AbsolutePeak {
-		extra = fmt.Sprintf("; server peak RSS %.0f MB", mb(r.PeakRSS))
+	if r.PeakLabel != "" {
+		extra = fmt.Sprintf("; %s %.0f MB", r.PeakLabel, mb(r.PeakRSS))
 	}
 	if r.Scenario == "joins" {
 		when := "after a GC"

@@ -263,3 +263,13 @@ func (s *server) cpu() (time.Duration, error) {
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
+
+// resetPeak sets the server's peak RSS (VmHWM) back to its RSS now
+// (writing 5 to /proc/PID/clear_refs, Linux 4.0 and later), so that a
+// later peak is that of what runs after, not of a backfill before.
+func (s *server) resetPeak() error {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset the server's peak RSS: %w", err)
+	}
+	return nil
+}
