@@ -135,6 +135,21 @@ public class JdbcClient {
                 }
             }
 
+            // Statement.RETURN_GENERATED_KEYS: Connector/J 2.7 builds
+            // getGeneratedKeys() from the OK packet's integer id only (0 here:
+            // it cannot carry cus_…), so it is empty; the id is read on the
+            // same connection with stripe_last_insert_id(), or with RETURNING
+            // below (the README's pattern).
+            try (Statement s = c.createStatement()) {
+                int n1 = s.executeUpdate("INSERT INTO Customers (Name) VALUES ('Keys from JDBC')", Statement.RETURN_GENERATED_KEYS);
+                check(n1 == 1, "generated-keys insert count " + n1);
+                try (ResultSet k = s.getGeneratedKeys()) {
+                    check(!k.next(), "getGeneratedKeys() has a row: the README says it is empty");
+                }
+                try (ResultSet r = s.executeQuery("SELECT stripe_last_insert_id()")) {
+                    check(r.next() && r.getString(1).startsWith("cus_"), "stripe_last_insert_id() after RETURN_GENERATED_KEYS");
+                }
+            }
             // A write with RETURNING, through a server-side prepared statement.
             try (PreparedStatement p = c.prepareStatement("INSERT INTO Customers (Name, Email) VALUES (?, ?) RETURNING Id, Name, Created")) {
                 p.setString(1, "From JDBC");

@@ -1,5 +1,6 @@
 // Node's mysql2 against a running stripesql (the demo): execute() (the
-// binary protocol, server-side prepared statements) and a pool. Run by
+// binary protocol, server-side prepared statements), a pool, changeUser,
+// and sequelize's create() (mysql dialect over mysql2). Run by
 // clients/run; STRIPESQL_PORT names the server's port. Exits non-zero on
 // the first failed check.
 'use strict';
@@ -93,9 +94,42 @@ async function main() {
   check(refused !== null && refused.errno === 1045, 'changeUser with a wrong password: ' + (refused && refused.message));
   cu.destroy();
 
+  // sequelize create(): MySQL's OK packet carries only an integer id, and
+  // sequelize's mysql dialect has no RETURNING, so the model reads the
+  // new cus_… id with stripe_last_insert_id() in an afterCreate hook, on
+  // the create's connection (its transaction): the pattern the README
+  // documents.
+  const { Sequelize, DataTypes } = require('sequelize');
+  const sequelize = new Sequelize('stripe', 'root', '', {
+    host: opts.host, port: opts.port, dialect: 'mysql', logging: false,
+  });
+  const Customer = sequelize.define('Customer', {
+    Id: { type: DataTypes.STRING, primaryKey: true },
+    Name: DataTypes.STRING,
+    Email: DataTypes.STRING,
+  }, {
+    tableName: 'Customers', timestamps: false,
+    hooks: {
+      afterCreate: async (customer, options) => {
+        if (!customer.Id) {
+          const row = await sequelize.query('SELECT stripe_last_insert_id() AS id',
+            { transaction: options.transaction, plain: true });
+          customer.setDataValue('Id', row.id);
+        }
+      },
+    },
+  });
+  const created = await sequelize.transaction((t) =>
+    Customer.create({ Name: 'From sequelize', Email: 'sequelize@example.test' }, { transaction: t }));
+  check(typeof created.Id === 'string' && created.Id.startsWith('cus_'), 'sequelize create() id ' + created.Id);
+  const found = await Customer.findByPk(created.Id);
+  check(found !== null && found.Name === 'From sequelize', 'sequelize findByPk(' + created.Id + '): ' + JSON.stringify(found));
+  await sequelize.close();
+
   console.log('ok node: mysql2 ' + require('mysql2/package.json').version + ': ' + charges.length + ' charges, execute() SUM ' +
     agg.s + ' AVG ' + agg.a + ' (DECIMAL), ' + fks.length + ' foreign keys on Invoices at 0 Stripe calls, ' +
-    ids.length + ' pooled lookups, changeUser to ' + asReader.u + ', a wrong password refused (' + refused.errno + ')');
+    ids.length + ' pooled lookups, changeUser to ' + asReader.u + ', a wrong password refused (' + refused.errno + '); sequelize ' +
+    require('sequelize/package.json').version + ' create() gave ' + created.Id);
 }
 
 main().catch((e) => {
