@@ -198,11 +198,39 @@ func findsRowsForWrite(ctx *sql.Context) bool {
 	if ctx == nil {
 		return false
 	}
-	q := strings.TrimLeftFunc(ctx.Query(), unicode.IsSpace)
-	word, _, _ := strings.Cut(q, " ")
+	q := skipComments(ctx.Query())
+	end := strings.IndexFunc(q, func(r rune) bool { return !unicode.IsLetter(r) })
+	if end < 0 {
+		end = len(q)
+	}
+	word := q[:end]
 	switch strings.ToLower(word) {
 	case "update", "delete", "replace":
 		return true
 	}
 	return false
+}
+
+// skipComments drops the spaces and comments before a statement's first
+// word (/* … */, -- …, # …).
+func skipComments(q string) string {
+	for {
+		q = strings.TrimLeftFunc(q, unicode.IsSpace)
+		switch {
+		case strings.HasPrefix(q, "/*"):
+			end := strings.Index(q[2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			q = q[2+end+2:]
+		case strings.HasPrefix(q, "--"), strings.HasPrefix(q, "#"):
+			end := strings.IndexByte(q, '\n')
+			if end < 0 {
+				return ""
+			}
+			q = q[end+1:]
+		default:
+			return q
+		}
+	}
 }

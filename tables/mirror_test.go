@@ -46,7 +46,7 @@ func newFakeMirror() *fakeMirror {
 }
 
 // load mirrors table with objs (as Stripe returned them), ready.
-func (m *fakeMirror) load(t *testing.T, table string, objs []map[string]any) {
+func (m *fakeMirror) load(t testing.TB, table string, objs []map[string]any) {
 	t.Helper()
 	for _, o := range objs {
 		b, err := json.Marshal(o)
@@ -204,7 +204,7 @@ func (s *sliceIterator) Close() error {
 // mirrorEnv is an engine over a fakeStripe and a fakeMirror, with the
 // tables' analyzer rules as the server has them.
 type mirrorEnv struct {
-	t       *testing.T
+	t       testing.TB
 	stripe  *fakeStripe
 	mirror  *fakeMirror
 	db      *Database
@@ -213,7 +213,7 @@ type mirrorEnv struct {
 	pid     uint64
 }
 
-func newMirrorEnv(t *testing.T, customers int) *mirrorEnv {
+func newMirrorEnv(t testing.TB, customers int) *mirrorEnv {
 	t.Helper()
 	f := newFake(customers)
 	srv := httptest.NewServer(f)
@@ -546,5 +546,32 @@ func TestFailedMirrorApplyIsAWarning(t *testing.T) {
 	e.mustExec("INSERT INTO Customers (Name) VALUES ('b')")
 	if len(m.applied) != 0 {
 		t.Errorf("a write to another Connect account was applied to the mirror: %v", m.applied)
+	}
+}
+
+// TestWritesFindRowsLive: UPDATE and DELETE find their rows in Stripe
+// even when the table is read from the mirror (a stale row could make an
+// UPDATE send nothing), comments before the verb included.
+func TestWritesFindRowsLive(t *testing.T) {
+	e, m := mirrorWriteEnv(t)
+	e.fake.put("/v1/customers/cus_5", map[string]any{"id": "cus_5", "object": "customer", "name": "x", "created": 1700000100, "metadata": map[string]any{}})
+	m.load(t, "Customers", []map[string]any{{"id": "cus_5", "object": "customer", "name": "stale", "created": 1700000100}})
+	for _, q := range []string{
+		"UPDATE Customers SET Name = 'stale' WHERE Id = 'cus_5'",
+		"/* tool */ -- note\n UPDATE Customers SET Name = 'stale' WHERE Id = 'cus_5'",
+	} {
+		m.queries = nil
+		e.mustExec(q)
+		if len(m.queries) != 0 {
+			t.Errorf("%s: the row was looked up in the mirror: %v", q, m.queries)
+		}
+	}
+	// The first UPDATE changed x to stale in Stripe; the second found it so.
+	if w := e.fake.writes(); len(w) != 1 || !strings.Contains(w[0], "name=stale") {
+		t.Errorf("writes %q, want one update to stale (the live row was x)", w)
+	}
+	rows := e.mustExec("SELECT Name FROM Customers WHERE Id = 'cus_5'")
+	if len(rows) != 1 || len(m.queries) == 0 {
+		t.Errorf("a SELECT after the writes: %v, mirror queries %v; want it read from the mirror", rows, m.queries)
 	}
 }
