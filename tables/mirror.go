@@ -152,8 +152,8 @@ func (d *Database) routedAtPlan(ctx *sql.Context, def *catalog.Table) bool {
 	return ok && err == nil
 }
 
-// describeState is a mirrored table's state for an error or EXPLAIN:
-// "backfilling, 1200 objects so far", "ready, lag 1.4 s", "failed: …".
+// describeState is a mirrored table's state for an error: "backfilling,
+// 1200 objects backfilled so far", "ready, lag 1.4 s", "failed: …".
 func describeState(m Mirror, table string) string {
 	for _, s := range m.Status() {
 		if s.Table != table {
@@ -175,6 +175,7 @@ func lagText(lag time.Duration) string {
 	return fmt.Sprintf("%.1f s", lag.Seconds())
 }
 
+// mirroredNamesSorted are the mirrored tables' names, sorted.
 func mirroredNamesSorted(m Mirror) []string {
 	var names []string
 	for _, s := range m.Status() {
@@ -184,6 +185,7 @@ func mirroredNamesSorted(m Mirror) []string {
 	return names
 }
 
+// mirroredNames lists the mirrored tables for an error message.
 func mirroredNames(m Mirror) string {
 	names := mirroredNamesSorted(m)
 	if len(names) == 0 {

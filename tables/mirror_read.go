@@ -20,6 +20,12 @@ import (
 // session's budget.
 func mirrorPartitions(plan pushdown.Plan) sql.PartitionIter {
 	qs := mirrorQueries(plan)
+	if plan.Merge && len(qs) > 1 {
+		// One newest-first stream: partitions are read one after another,
+		// so only a single one can be in order. The engine's filter keeps
+		// the rows the several queries selected.
+		qs = []mirrorQuery{{}}
+	}
 	var seen *seenIDs
 	if len(qs) > 1 {
 		seen = &seenIDs{ids: map[string]bool{}}

@@ -23,6 +23,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/analyzer"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -573,5 +574,47 @@ func TestWritesFindRowsLive(t *testing.T) {
 	rows := e.mustExec("SELECT Name FROM Customers WHERE Id = 'cus_5'")
 	if len(rows) != 1 || len(m.queries) == 0 {
 		t.Errorf("a SELECT after the writes: %v, mirror queries %v; want it read from the mirror", rows, m.queries)
+	}
+}
+
+// TestMergedRoutedReadIsNewestFirst: a plan that relies on newest-first
+// order (ORDER BY Created DESC without a sort) over several store queries
+// is read as one stream, sorted newest first.
+func TestMergedRoutedReadIsNewestFirst(t *testing.T) {
+	e := newMirrorEnv(t, 3)
+	slices.Reverse(e.mirror.objs["Invoices"]) // oldest first: the read must sort
+	def, _ := catalog.Builtin().Lookup("Invoices")
+	plan := pushdown.Plan{Table: def, Merge: true, Calls: []pushdown.Call{
+		{Kind: pushdown.List, Path: "/v1/invoices", Params: []catalog.Param{{Key: "status", Value: "open"}}},
+		{Kind: pushdown.List, Path: "/v1/invoices", Params: []catalog.Param{{Key: "status", Value: "paid"}}},
+	}}
+	ctx := sql.NewContext(t.Context(), sql.WithSession(e.session))
+	pi := mirrorPartitions(plan)
+	var parts []sql.Partition
+	for {
+		p, err := pi.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) != 1 {
+		t.Fatalf("%d partitions, want one stream", len(parts))
+	}
+	iter, err := e.db.rows(ctx, def, newRowBuilder(def, []int{def.ColumnIndex("Created")}), parts[0].(*partition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sql.RowIterToRows(ctx, iter)
+	if err != nil || len(rows) != 6 {
+		t.Fatalf("%d rows (%v), want the 6 invoices", len(rows), err)
+	}
+	for i := 1; i < len(rows); i++ {
+		if rows[i][0].(time.Time).After(rows[i-1][0].(time.Time)) {
+			t.Errorf("row %d (%v) is newer than row %d (%v)", i, rows[i][0], i-1, rows[i-1][0])
+		}
 	}
 }
