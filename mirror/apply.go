@@ -62,6 +62,9 @@ const (
 	force
 	// sweep, with deleted, leaves a soft tombstone (primary.swept).
 	sweep
+	// backfill compares as compare does; during the first backfill of an
+	// empty table it writes blind (table.fresh).
+	backfill
 )
 
 // txn is one Pebble batch of changes, with the counters it moves; nothing
@@ -104,9 +107,24 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 		return 0, fmt.Errorf("mirror: %s: object without an id", t.name)
 	}
 	pk := primaryKey(t.name, id)
-	raw, found, err := x.get(pk)
-	if err != nil {
-		return 0, err
+	var (
+		raw   []byte
+		found bool
+		err   error
+	)
+	switch {
+	case t.fresh != nil && h == backfill && !t.fresh[id]:
+		// A first backfill of an empty table: nothing but this backfill
+		// (duplicates included) wrote this id, so there is nothing to
+		// look up, which is most of a lookup-per-object write's cost.
+		// Its count is made exact when the backfill ends.
+	case t.fresh != nil && h != backfill:
+		t.fresh[id] = true
+		fallthrough
+	default:
+		if raw, found, err = x.get(pk); err != nil {
+			return 0, err
+		}
 	}
 	var old primary
 	if found {
@@ -145,7 +163,7 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 				return resSame, x.b.Set(pk, old.encode(), nil)
 			}
 			return resSame, nil
-		case s == o && h == compare:
+		case s == o && (h == compare || h == backfill):
 			return resConflict, nil
 		}
 	}

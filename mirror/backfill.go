@@ -109,7 +109,18 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 		_ = x.b.Set(cursorKey, int64Bytes(from), nil)
 	}
 	err := x.commit(true)
+	if err == nil {
+		var empty bool
+		if empty, err = m.empty(t); empty {
+			t.fresh = map[string]bool{}
+		}
+	}
 	m.wmu.Unlock()
+	defer func() {
+		m.wmu.Lock()
+		t.fresh = nil
+		m.wmu.Unlock()
+	}()
 	if err != nil {
 		return err
 	}
@@ -180,6 +191,9 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 	if err := m.sweep(t, version); err != nil {
 		return err
 	}
+	if err := m.recount(t); err != nil {
+		return err
+	}
 	m.setState(t, StateReady)
 	m.mu.Lock()
 	n := t.meta.Backfilled
@@ -196,7 +210,7 @@ func (m *Mirror) writeSnapshots(t *table, objs []stripeapi.Object, version int64
 	x := m.newTxn()
 	var conflicts []stripeapi.Object
 	for _, obj := range objs {
-		res, err := x.put(t, obj, version, false, compare)
+		res, err := x.put(t, obj, version, false, backfill)
 		if err != nil {
 			x.abort()
 			return nil, err
@@ -258,4 +272,46 @@ func (m *Mirror) sweepBatch(t *table, ids []string, version int64) error {
 		}
 	}
 	return x.commit(false)
+}
+
+// empty reports whether t holds no record at all, not even a tombstone.
+func (m *Mirror) empty(t *table) (bool, error) {
+	prefix := tablePrefix(kindPrimary, t.name)
+	it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	any := it.First()
+	return !any, it.Close()
+}
+
+// recount sets t's object count to the objects its primary keyspace
+// holds: a first backfill counts duplicates it wrote blind twice.
+func (m *Mirror) recount(t *table) error {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if t.fresh == nil {
+		return nil
+	}
+	t.fresh = nil
+	prefix := tablePrefix(kindPrimary, t.name)
+	it, err := m.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	var n int64
+	for ok := it.First(); ok; ok = it.Next() {
+		if p, ok := decodePrimary(it.Value()); ok && !p.gone() {
+			n++
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	t.meta.Objects = n
+	m.mu.Unlock()
+	x := m.newTxn()
+	x.tableMeta[t] = true
+	return x.commit(true)
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 	"golang.org/x/time/rate"
 
 	"github.com/stripesql/stripesql/catalog"
@@ -115,8 +116,9 @@ const (
 	// Pebble's block cache and memtable are small on purpose: the store is
 	// read mostly by scans, which gain little from a cache, and the server
 	// must stay under 256 MB of RSS with a million objects mirrored.
-	blockCacheBytes = 8 << 20
+	blockCacheBytes = 16 << 20
 	memTableBytes   = 8 << 20
+	targetFileBytes = 4 << 20
 )
 
 // table is a mirrored table and its state.
@@ -135,6 +137,12 @@ type table struct {
 	children   []*table
 
 	meta tableMeta // guarded by Mirror.mu
+
+	// fresh is set during the first backfill of an empty table (guarded
+	// by Mirror.wmu): it holds the ids written by anything but the
+	// backfill (events, writes) since it started; other ids the backfill
+	// writes without looking them up.
+	fresh map[string]bool
 }
 
 // tableMeta is a table's persisted state.
@@ -266,8 +274,20 @@ func open(cfg Config) (*Mirror, error) {
 		Cache:                       m.cache,
 		MemTableSize:                memTableBytes,
 		MemTableStopWritesThreshold: 4,
-		MaxOpenFiles:                256,
+		MaxOpenFiles:                1000,
 		Logger:                      pebbleLogger{m.log},
+	}
+	// Bloom filters let a lookup of a key the store does not hold (every
+	// object of a first backfill, every new object of an event) skip the
+	// files instead of reading a block of each.
+	// A filter is one block per file: files are kept small so that a
+	// filter fits in a block-cache shard and stays cached, rather than
+	// being read again for every lookup.
+	opts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].TargetFileSize = targetFileBytes
+		opts.Levels[i].EnsureDefaults()
 	}
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {

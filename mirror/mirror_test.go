@@ -224,3 +224,37 @@ func TestBackfillRunsUnderTheShareLimiter(t *testing.T) {
 		t.Errorf("share limiter has %.2f tokens after the backfill's request, want ~0 (it was not spent)", tok)
 	}
 }
+
+func TestFirstBackfillWritesBlindButCountsExactly(t *testing.T) {
+	e := newEnv(t, "Customers")
+	var m *Mirror
+	now := e.clock.now().Unix()
+	e.cfg.ReadAll = func(ctx context.Context, table string, emit func(stripeapi.Object) error) error {
+		for _, o := range []map[string]any{cus("cus_a", 1, "name", "v1"), cus("cus_b", 2), cus("cus_a", 1, "name", "v1")} {
+			if err := emit(jsonObject(o)); err != nil {
+				return err
+			}
+		}
+		// An event during the backfill, newer than its snapshots.
+		if err := m.applyEvents(ctx, []event{ev("evt_1", "customer.updated", now+10, cus("cus_a", 1, "name", "v2"))}); err != nil {
+			return err
+		}
+		return emit(jsonObject(cus("cus_b", 2)))
+	}
+	m = e.openStore()
+	if err := m.backfillTable(t.Context(), m.tables["customers"]); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, m, "Customers"); n != 2 {
+		t.Errorf("Count = %d, want 2 (duplicates counted once)", n)
+	}
+	if got := name(t, m, "cus_a"); got != "v2" {
+		t.Errorf("cus_a name = %v, want v2 (the event is newer than the backfill)", got)
+	}
+	if st := m.Status()[0]; st.Backfilled != 4 || st.State != StateReady {
+		t.Errorf("Status = %+v, want 4 backfilled (as emitted), ready", st)
+	}
+	if m.tables["customers"].fresh != nil {
+		t.Error("the fresh set outlived the backfill")
+	}
+}
