@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -186,7 +187,11 @@ type Mirror struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
+
+// errClosed is the error of a read or write after Close.
+var errClosed = errors.New("mirror: the mirror is closed")
 
 // Open opens (or creates) the store in cfg.Dir and starts, in the
 // background, the backfill of every configured table not already done and
@@ -371,6 +376,7 @@ func (m *Mirror) Close() error {
 		m.done.Wait()
 		m.wmu.Lock()
 		defer m.wmu.Unlock()
+		m.closed.Store(true)
 		m.closeErr = m.db.Close()
 		m.cache.Unref()
 	})
@@ -457,6 +463,9 @@ func (m *Mirror) Applied(ctx context.Context, table string, obj stripeapi.Object
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
+	if m.closed.Load() {
+		return errClosed
+	}
 	x := m.newTxn()
 	if _, err := x.put(t, obj, m.now().UnixNano(), deleted, force); err != nil {
 		x.abort()

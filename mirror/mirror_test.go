@@ -258,3 +258,23 @@ func TestFirstBackfillWritesBlindButCountsExactly(t *testing.T) {
 		t.Error("the fresh set outlived the backfill")
 	}
 }
+
+func TestUseAfterCloseIsAnError(t *testing.T) {
+	e := newEnv(t, "Customers")
+	m := e.openStore()
+	if err := m.Applied(t.Context(), "Customers", jsonObject(cus("cus_a", 1)), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Objects(t.Context(), "Customers", Query{}); !errors.Is(err, errClosed) {
+		t.Errorf("Objects after Close = %v, want %v", err, errClosed)
+	}
+	if err := m.Applied(t.Context(), "Customers", jsonObject(cus("cus_b", 1)), false); !errors.Is(err, errClosed) {
+		t.Errorf("Applied after Close = %v, want %v", err, errClosed)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("second Close = %v, want nil", err)
+	}
+}

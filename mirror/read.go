@@ -70,6 +70,9 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if m.closed.Load() {
+		return nil, errClosed
+	}
 	it := &iter{ctx: ctx, m: m, t: t, q: q, dec: newDecoder(), want: wantOf(q.Paths)}
 	if len(q.Equal) > 0 {
 		it.equal = make(map[string]map[string]bool, len(q.Equal))
@@ -215,6 +218,9 @@ func (it *iter) Next() (stripeapi.Object, error) {
 	for {
 		if it.closed {
 			return nil, io.EOF
+		}
+		if it.m.closed.Load() {
+			return nil, errClosed
 		}
 		// Check the context now and then: a scan of a million objects
 		// must stop when the query is cancelled.
