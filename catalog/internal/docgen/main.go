@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/stripesql/stripesql/catalog"
+	"github.com/stripesql/stripesql/mirror"
 	"github.com/stripesql/stripesql/procedures"
 )
 
@@ -92,6 +93,7 @@ func render() ([]byte, error) {
 	w("| tables that take INSERT / UPDATE / DELETE | %d / %d / %d |\n", creatable, updatable, deletable)
 	w("| list filters pushed down to Stripe | %d |\n", filters)
 	w("| tables with Search API pushdown | %d |\n", searchable)
+	w("| tables `--mirror all` keeps in the local mirror (their changes come as events) | %d |\n", len(mirror.Mirrorable(cat)))
 	w("| stored procedures | %d |\n", len(procs))
 	w("| … of them hand-written (the connector contract's and a few more) | %d |\n", curated)
 	w("| spec endpoints | %d |\n", catalog.SpecEndpoints)
@@ -112,6 +114,22 @@ func render() ([]byte, error) {
 	for _, t := range tables {
 		table(w, t)
 	}
+
+	w("## Mirror\n\n")
+	w("`--mirror all` keeps these tables in the local mirror, backfilled once and kept current by Stripe's events:\n")
+	var names []string
+	for _, t := range mirror.Mirrorable(cat) {
+		names = append(names, "`"+t.Name+"`")
+	}
+	w("%s.\n\n", strings.Join(names, ", "))
+	w("The others are always read live, because Stripe's event stream does not report every change of them:\n\n")
+	w("| table | why not mirrorable |\n|---|---|\n")
+	for _, t := range tables {
+		if why := mirror.NotMirrorable(t); why != "" {
+			w("| %s | %s |\n", t.Name, cell(why))
+		}
+	}
+	w("\n")
 
 	w("## Procedures\n\n")
 	w("`CALL Name(args…)`. Path ids come first, then required parameters, then optional ones: each optional\n")
