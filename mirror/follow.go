@@ -198,16 +198,16 @@ func (m *Mirror) poll(ctx context.Context) error {
 	return m.advance(start, cursor)
 }
 
-// isRetentionError reports Stripe's refusal of a created range or cursor
-// older than its event retention.
+// isRetentionError reports Stripe's refusal of a created range older than
+// its event retention, or of a page cursor (an event id) it no longer has.
 func isRetentionError(err error) bool {
 	var e *stripeapi.Error
-	if !errors.As(err, &e) || e.HTTPStatus != http.StatusBadRequest {
+	if !errors.As(err, &e) || (e.HTTPStatus != http.StatusBadRequest && e.HTTPStatus != http.StatusNotFound) {
 		return false
 	}
 	msg := strings.ToLower(e.Message)
-	return strings.HasPrefix(e.Param, "created") || strings.Contains(msg, "retention") ||
-		strings.Contains(msg, "30 days") || strings.Contains(msg, "too old")
+	return strings.HasPrefix(e.Param, "created") || e.Param == "starting_after" || e.Param == "ending_before" ||
+		strings.Contains(msg, "retention") || strings.Contains(msg, "30 days") || strings.Contains(msg, "too old")
 }
 
 // advance moves the cursor to the poll's start minus the overlap and

@@ -1,11 +1,14 @@
 package mirror
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble"
+
+	"github.com/stripesql/stripesql/stripeapi"
 )
 
 func caughtUp(t *testing.T, m *Mirror) {
@@ -207,5 +210,24 @@ func TestShortPollsAndFullPolls(t *testing.T) {
 	}
 	if got := ids(all(t, m, "Customers", Query{})); !slices.Equal(got, []string{"cus_late"}) {
 		t.Errorf("after the full poll = %v, want [cus_late]", got)
+	}
+}
+
+func TestRetentionErrors(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&stripeapi.Error{HTTPStatus: 400, Param: "created", Message: "x"}, true},
+		{&stripeapi.Error{HTTPStatus: 400, Param: "created[gte]", Message: "x"}, true},
+		{&stripeapi.Error{HTTPStatus: 404, Code: "resource_missing", Param: "starting_after", Message: "No such event: 'evt_1'"}, true},
+		{&stripeapi.Error{HTTPStatus: 400, Message: "Events older than 30 days are not available"}, true},
+		{&stripeapi.Error{HTTPStatus: 400, Param: "limit", Message: "bad limit"}, false},
+		{&stripeapi.Error{HTTPStatus: 500, Param: "created", Message: "x"}, false},
+		{errors.New("connection refused"), false},
+	} {
+		if got := isRetentionError(c.err); got != c.want {
+			t.Errorf("isRetentionError(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
