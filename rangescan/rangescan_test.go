@@ -172,7 +172,9 @@ func drain(t *testing.T, s *Scan) map[string]int {
 }
 
 func TestSmallListIsReadAsOneCursor(t *testing.T) {
-	l := newList(250, 1_700_000_000, 1_700_000_300)
+	// 250 objects over a year and a half, as the demo's: the first page
+	// spans half a year, so the list does not look large.
+	l := newList(250, 1_704_067_200, 1_751_328_000)
 	s := New(t.Context(), stripeapi.Params{{Key: "limit", Value: "100"}}, l.fetch, Options{Split: true})
 	seen := drain(t, s)
 	if len(seen) != 250 {
@@ -184,6 +186,43 @@ func TestSmallListIsReadAsOneCursor(t *testing.T) {
 	}
 	if s.Ranges() != 1 {
 		t.Errorf("%d ranges, want 1", s.Ranges())
+	}
+}
+
+func TestDenseFirstPageSplitsAtOnce(t *testing.T) {
+	for _, c := range []struct {
+		n       int
+		maxReqs int
+	}{
+		// A large list splits after its first page: every request after
+		// it is a created range.
+		{20_000, 280},
+		// A list that only looks large (250 objects made within five
+		// minutes) pays for the guess with the empty pages of the bands
+		// below it: a few requests, bounded.
+		{250, 3 + maxBands + 1},
+	} {
+		l := newList(c.n, 1_700_000_000, 1_700_000_000+int64(c.n))
+		s := New(t.Context(), stripeapi.Params{{Key: "limit", Value: "100"}}, l.fetch, Options{Split: true, Rate: 100})
+		s.waited = time.Second // as if the first page had taken 1 s: concurrency pays
+		seen := drain(t, s)
+		if len(seen) != c.n {
+			t.Errorf("%d objects: read %d distinct, want all", c.n, len(seen))
+		}
+		for id, k := range seen {
+			if k != 1 {
+				t.Fatalf("%d objects: %s read %d times", c.n, id, k)
+			}
+		}
+		for _, r := range l.requests[1:] {
+			if !strings.Contains(r, "created") {
+				t.Errorf("%d objects: request %q after the first page is no created range", c.n, r)
+			}
+		}
+		if len(l.requests) > c.maxReqs {
+			t.Errorf("%d objects: %d requests, want at most %d", c.n, len(l.requests), c.maxReqs)
+		}
+		t.Logf("%d objects: %d requests, %d ranges", c.n, len(l.requests), s.Ranges())
 	}
 }
 
@@ -244,9 +283,10 @@ func TestSplitKeepsTheCallersBounds(t *testing.T) {
 	if s.Ranges() < 2 {
 		t.Fatalf("%d ranges: the scan did not split", s.Ranges())
 	}
-	// The sequential pages send the caller's params as given; every
-	// range after them lies within the caller's bounds.
-	for _, r := range l.requests[3:] {
+	// The first page sends the caller's params as given (the list looks
+	// large after it); every range after it lies within the caller's
+	// bounds.
+	for _, r := range l.requests[1:] {
 		q := stripeapi.Params{}
 		for _, kv := range strings.Split(r, "&") {
 			k, v, _ := strings.Cut(kv, "=")

@@ -41,13 +41,13 @@ type concurrentLists struct {
 	lists func() (objects, error) // the next list; io.EOF after the last
 	width func() int              // how many lists to read at once now
 
-	started bool
-	out     chan listBatch
-	stop    chan struct{}
-	halt    sync.Once
-	buf     []stripeapi.Object
-	i       int
-	err     error
+	start sync.Once
+	out   chan listBatch
+	stop  chan struct{}
+	halt  sync.Once
+	buf   []stripeapi.Object
+	i     int
+	err   error
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -62,11 +62,9 @@ func newConcurrentLists(ctx context.Context, lists func() (objects, error), widt
 }
 
 func (c *concurrentLists) next() (stripeapi.Object, error) {
-	if !c.started {
-		// Nothing is sent before the engine asks for a row.
-		c.started = true
-		go c.dispatch()
-	}
+	// Nothing is sent before the engine asks for a row, or early says
+	// to begin.
+	c.early()
 	for c.i >= len(c.buf) {
 		if c.err != nil {
 			return nil, c.err
@@ -87,6 +85,11 @@ func (c *concurrentLists) next() (stripeapi.Object, error) {
 	}
 	c.i++
 	return c.buf[c.i-1], nil
+}
+
+// early starts reading the lists before the first next.
+func (c *concurrentLists) early() {
+	c.start.Do(func() { go c.dispatch() })
 }
 
 // end stops the dispatcher and the readers: no list is started after it,
@@ -230,4 +233,27 @@ func fullPages(p pushdown.Plan) bool {
 // fullPage is fullPages for one call.
 func fullPage(c pushdown.Call) bool {
 	return fullPages(pushdown.Plan{Calls: []pushdown.Call{c}})
+}
+
+// listThenAlso reads a scan's list, lazily, as the engine asks for rows,
+// then the reads the plan adds for test clocks (also). Those start early,
+// in the background, once the list proves long (its scan went concurrent):
+// they then overlap the list instead of adding their round trips after it.
+// A short list, which a LIMIT may stop within a page or two, is followed by
+// them as before, and only if the engine asks for more.
+type listThenAlso struct {
+	list      objects
+	also      *concurrentLists
+	listEnded bool
+}
+
+func (l *listThenAlso) next() (stripeapi.Object, error) {
+	if !l.listEnded {
+		obj, err := l.list.next()
+		if err != io.EOF {
+			return obj, err
+		}
+		l.listEnded = true
+	}
+	return l.also.next()
 }

@@ -38,6 +38,9 @@ type partition struct {
 	// union, when set, makes this the one partition of a union plan
 	// whose lists are read concurrently.
 	union *pushdown.Plan
+	// scan, when set, makes this the one partition of a plan of one list
+	// and the reads it adds for test clocks (see listThenAlso).
+	scan *pushdown.Plan
 	// match, when set, keeps only the objects a lookup by join keys asks
 	// for (see keyMatch).
 	match *keyMatch
@@ -72,6 +75,9 @@ func (p *partition) Key() []byte {
 	}
 	if p.union != nil {
 		return []byte(p.union.String())
+	}
+	if p.scan != nil {
+		return []byte(p.scan.String())
 	}
 	return []byte(p.call.String())
 }
@@ -116,6 +122,9 @@ func partitionsOf(plan pushdown.Plan) sql.PartitionIter {
 		// condition left to the engine may find its rows in the first
 		// branch and still have had a page of each.
 		return sql.PartitionsToPartitionIter(&partition{union: &plan, seen: seen})
+	}
+	if len(plan.Calls) == 1 && plan.Calls[0].Kind == pushdown.List && plan.Parent == nil && len(plan.Also) > 0 && fullPages(plan) {
+		return sql.PartitionsToPartitionIter(&partition{scan: &plan, seen: seen})
 	}
 	return sql.PartitionsToPartitionIter(partitionList(plan, seen)...)
 }
@@ -173,13 +182,13 @@ func (d *Database) streams(ctx *sql.Context, plan pushdown.Plan) ([]objects, err
 			if id := parent.ID(); id != "" {
 				for _, c := range plan.Calls {
 					c = c.ForParent(plan.Placeholder, id)
-					out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true)))
+					out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true, nil)))
 				}
 			}
 		}
 	} else {
 		for _, c := range plan.Calls {
-			out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true)))
+			out = append(out, withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, true, nil)))
 		}
 	}
 	for _, also := range plan.Also {
@@ -274,6 +283,8 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder,
 		src = newMerged(streams)
 	} else if p.union != nil {
 		src = d.planObjects(ctx, *p.union)
+	} else if p.scan != nil {
+		src = d.listThenAlso(ctx, *p.scan)
 	} else if p.parent != nil {
 		src = d.fanOut(ctx, *p.parent, p.call, p.fill, def)
 	} else {
@@ -292,31 +303,62 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	if plan.Empty {
 		return &sliceObjects{}
 	}
-	var parts []objects
+	// Each part is made when it is read, not before: a call the query
+	// has read meanwhile is then answered from the per-query cache.
+	var parts []func() objects
 	path := ""
 	for _, c := range plan.Calls {
 		path = c.Path
 		if plan.Parent != nil {
-			parts = append(parts, d.fanOut(ctx, *plan.Parent, c, plan.Placeholder, plan.Table))
+			parts = append(parts, func() objects { return d.fanOut(ctx, *plan.Parent, c, plan.Placeholder, plan.Table) })
 		} else {
-			parts = append(parts, withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)))
+			parts = append(parts, func() objects { return withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)) })
 		}
 	}
 	for _, also := range plan.Also {
-		parts = append(parts, d.planObjects(ctx, also))
+		parts = append(parts, func() objects { return d.planObjects(ctx, also) })
 	}
-	if len(parts) < 2 || !fullPages(plan) {
-		return &concatObjects{parts: parts}
+	if len(parts) == 1 {
+		return parts[0]()
+	}
+	if !fullPages(plan) {
+		made := make([]objects, 0, len(parts))
+		for _, part := range parts {
+			made = append(made, part())
+		}
+		return &concatObjects{parts: made}
 	}
 	lists := func() (objects, error) {
 		if len(parts) == 0 {
 			return nil, io.EOF
 		}
-		l := parts[0]
+		l := parts[0]()
 		parts = parts[1:]
 		return l, nil
 	}
 	return newConcurrentLists(ctx, lists, d.listsAtOnce(path))
+}
+
+// listThenAlso reads a plan of one list and the reads it adds (see the
+// type).
+func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
+	// Each added read is made when it starts, not before: a call the
+	// query has read meanwhile (the test clocks, for a join's other
+	// table) is then answered from the per-query cache.
+	pending := plan.Also
+	lists := func() (objects, error) {
+		if len(pending) == 0 {
+			return nil, io.EOF
+		}
+		l := d.planObjects(ctx, pending[0])
+		pending = pending[1:]
+		return l, nil
+	}
+	n := len(pending)
+	also := newConcurrentLists(ctx, lists, func() int { return n })
+	c := plan.Calls[0]
+	list := withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, false, also.early))
+	return &listThenAlso{list: list, also: also}
 }
 
 // fanOut yields the objects of call run once per object of the parent
@@ -348,12 +390,13 @@ func (d *Database) fanOut(ctx *sql.Context, parent pushdown.Plan, call pushdown.
 // come in no particular order: a long list may be read as concurrent
 // created ranges.
 func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) objects {
-	return d.listCall(ctx, table, c, false)
+	return d.listCall(ctx, table, c, false, nil)
 }
 
 // listCall is callObjects; ordered asks for Stripe's own order (newest
 // first), which a newest-first merge needs: such a list keeps one cursor.
-func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ordered bool) objects {
+// long, if set, is called when the list proves long (rangescan.Options).
+func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ordered bool, long func()) objects {
 	key := c.String()
 	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
 		return &sliceObjects{objs: cached}
@@ -374,7 +417,7 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 	if c.Kind == pushdown.Search {
 		src = d.client.Search(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))
 	} else {
-		src = d.scan(ctx, table, c, params, ordered, spend, account)
+		src = d.scan(ctx, table, c, params, ordered, spend, account, long)
 	}
 	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: src})
 }
@@ -384,7 +427,7 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 // ranges read concurrently when the endpoint filters created by range and
 // the caller does not need Stripe's order, else read one page ahead. A
 // LIMIT that made the page small, or a merge, turns reading ahead off.
-func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption) *rangescan.Scan {
+func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption, long func()) *rangescan.Scan {
 	size, _ := params.Get("limit")
 	n, err := strconv.Atoi(size)
 	if err != nil {
@@ -395,6 +438,7 @@ func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params 
 		Rate:           d.client.RateFor(http.MethodGet, c.Path),
 		PageSize:       n,
 		MaxConcurrency: maxScanConcurrency,
+		Long:           long,
 	}
 	if ordered {
 		opts.PageSize = 1 // a merge reads only as far as it must: never ahead

