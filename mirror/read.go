@@ -99,7 +99,14 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 		}
 		it.want = want
 	}
-	it.fields = sortedFields(it.want)
+	if it.want != nil {
+		it.valueFields = []string{}
+		for _, f := range sortedFields(it.want) {
+			if f != "id" && f != "created" {
+				it.valueFields = append(it.valueFields, f)
+			}
+		}
+	}
 	switch {
 	case q.IDs != nil:
 		it.ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
@@ -158,9 +165,10 @@ type iter struct {
 	q    Query
 	dec  *decoder
 	want map[string]bool
-	// fields are want's fields in order, as decodeObject takes them.
-	fields []string
-	equal  map[string]map[string]bool
+	// valueFields are want's fields but id and created, in order, as
+	// decodeObject takes them; nil for all.
+	valueFields []string
+	equal       map[string]map[string]bool
 	// checkTops are the top-level fields the Equal conditions need.
 	checkTops []string
 
@@ -176,9 +184,10 @@ type iter struct {
 	// more than id and created.
 	skinny bool
 
-	buf    []byte
-	n      int
-	closed bool
+	// advance: the scan is still on the object last returned.
+	advance bool
+	n       int
+	closed  bool
 }
 
 // keysOnly reports a query that needs nothing but id and created.
@@ -232,16 +241,24 @@ func (it *iter) Next() (stripeapi.Object, error) {
 		if it.skinny {
 			return it.nextSkinny()
 		}
-		enc, created, _, err := it.nextRaw()
+		enc, created, id, err := it.nextRaw()
 		if err != nil {
 			return nil, err
 		}
 		if !it.createdOK(created) {
 			continue
 		}
-		obj, err := it.dec.decodeObject(enc, it.fields)
+		obj, err := it.dec.decodeObject(enc, it.valueFields)
 		if err != nil {
 			return nil, err
+		}
+		if it.valueFields != nil {
+			// id and created come from the key: the walk over the
+			// encoding can stop sooner.
+			obj["id"] = id
+			if created != 0 { // an object without one (a card) has 0
+				obj["created"] = json.Number(strconv.FormatInt(created, 10))
+			}
 		}
 		if !it.equalOK(obj) {
 			continue
@@ -281,6 +298,9 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 		}
 		return nil, 0, "", io.EOF
 	case it.scan != nil:
+		if it.advance {
+			it.scanOK, it.advance = it.scan.Next(), false
+		}
 		if !it.scanOK {
 			if err := it.scan.Error(); err != nil {
 				return nil, 0, "", err
@@ -293,11 +313,10 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			return nil, 0, "", errCorrupt
 		}
 		created := createdFromDesc(k[plen : plen+8])
-		// The value is only valid until the iterator moves: keep it in a
-		// buffer reused for every object (the decoder copies what it keeps).
-		it.buf = append(it.buf[:0], it.scan.Value()...)
-		it.scanOK = it.scan.Next()
-		return it.buf, created, "", nil
+		// The value is valid until the iterator moves, which the next
+		// call does: the decoder copies what it keeps.
+		it.advance = true
+		return it.scan.Value(), created, string(k[plen+8:]), nil
 	default:
 		for {
 			if it.idx == nil {
