@@ -33,7 +33,7 @@ func TestBinaryMirrorRestart(t *testing.T) {
 	}
 	stripe := startFakeStripe(t, emu)
 	args := []string{"--listen", "127.0.0.1:0", "--api-base", stripe.URL, "--api-key", "sk_test_mirrorrestart",
-		"--mirror", "Customers", "--mirror-dir", t.TempDir(), "--mirror-interval", "100ms", "--mirror-retention", "65s"}
+		"--mirror", "Customers", "--mirror-dir", t.TempDir(), "--mirror-interval", "100ms", "--mirror-retention", "100s"}
 	ch := &changer{t: t, base: stripe.URL, ids: emu.IDs("customer")}
 	before := ch.customerEvents() // seeding may have recorded some
 
@@ -46,9 +46,7 @@ func TestBinaryMirrorRestart(t *testing.T) {
 	}
 	ch.make(3, 3, 2) // while it follows
 	waitMirrorRows(t, db, emu)
-	if got := mirrorStatusOf(t, db, "Customers")["events_applied"]; got != "8" {
-		t.Errorf("events applied after 8 changes = %s", got)
-	}
+	waitEventsApplied(t, db, "Customers", 8)
 	ch.make(1, 1, 0) // and kill it while it may be applying these
 	p.once.Do(func() {
 		p.cmd.Process.Kill()
@@ -73,20 +71,20 @@ func TestBinaryMirrorRestart(t *testing.T) {
 	if events != ch.made {
 		t.Errorf("the emulator has %d new customer events for %d changes", events, ch.made)
 	}
-	if got := mirrorStatusOf(t, db2, "Customers")["events_applied"]; got != strconv.Itoa(events) {
-		t.Errorf("events applied = %s, want %d (each event once)", got, events)
-	}
+	waitEventsApplied(t, db2, "Customers", events)
 	p2.stop(t)
 
 	// Down longer than the retention: the events since the cursor are
-	// gone, so the restart backfills. The mirror's cursor trails its last
-	// poll by the overlap it re-reads (60 s), so with --mirror-retention
-	// 65s a following mirror is never past it, and one down for more than
-	// 5 s is; the emulator drops events after 1 s, so the changes made
-	// while it is down are gone from the stream, as on Stripe after 30 days.
+	// gone, so the restart backfills. The mirror's cursor trails by the
+	// overlap its full polls re-read (60 s), and moves only with a full
+	// poll (every 30 s): a following mirror's cursor is 60 to 90 s old, so
+	// with --mirror-retention 100s it never passes it while following,
+	// and one down for 41 s always does. The emulator drops events after
+	// 1 s, so the changes made while it is down are gone from the stream,
+	// as on Stripe after 30 days.
 	emu.SetEventVisibility(emulator.EventVisibility{Retention: time.Second})
 	ch.make(1, 1, 1) // its events will have expired
-	time.Sleep(6 * time.Second)
+	time.Sleep(41 * time.Second)
 	if n := ch.customerEvents(); n != 0 {
 		t.Fatalf("%d customer events still listed past the retention", n)
 	}
@@ -258,6 +256,35 @@ func waitMirrorState(t *testing.T, db *dbsql.DB, table, want string) []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitEventsApplied waits until the table's events_applied is want: an
+// event is counted in the same commit that applies it, but a row can show
+// before its event is counted (an object re-read after a same-second
+// conflict, say). More than want, or want not reached in 30 s, fails: an
+// event applied twice, or one lost.
+func waitEventsApplied(t *testing.T, db *dbsql.DB, table string, want int) {
+	t.Helper()
+	start := time.Now()
+	var got string
+	for time.Since(start) < 30*time.Second {
+		got = mirrorStatusOf(t, db, table)["events_applied"]
+		n, err := strconv.Atoi(got)
+		if err != nil {
+			t.Fatalf("events_applied %q: %v", got, err)
+		}
+		if n > want {
+			t.Fatalf("events applied = %d, more than the %d events: some applied twice", n, want)
+		}
+		if n == want {
+			if d := time.Since(start); d > 100*time.Millisecond {
+				t.Logf("events_applied reached %d %s after the rows", want, d.Round(time.Millisecond))
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("events applied = %s after 30 s, want %d", got, want)
 }
 
 // waitMirrorRows waits until the customers read through the mirror are

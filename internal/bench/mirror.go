@@ -267,6 +267,11 @@ func runMirror(ctx context.Context, o Options, c conditions) ([]Result, error) {
 	if rate <= 0 {
 		rate = 1e6 // the mirror's share: as good as none
 	}
+	reused := false
+	if o.MirrorStore != "" {
+		entries, err := os.ReadDir(o.MirrorStore)
+		reused = err == nil && len(entries) > 0
+	}
 	ms, err := setUpMirror(ctx, o, fx, fast, "Charges", o.MirrorStore,
 		"--mirror-rate", strconv.FormatFloat(rate, 'f', -1, 64), "--mirror-interval", o.LagInterval.String())
 	if err != nil {
@@ -289,7 +294,7 @@ func runMirror(ctx context.Context, o Options, c conditions) ([]Result, error) {
 		}
 	}
 	var how string
-	if o.MirrorStore != "" {
+	if reused {
 		how = fmt.Sprintf("store %s reused: %d list requests at start (0: no backfill), ready after %.1f s", o.MirrorStore, listed, readyAt.Sub(ms.firstRequest()).Seconds())
 	} else {
 		how = fmt.Sprintf("backfilled in this run at 0 ms latency, no limit: %.1f s, %d requests", readyAt.Sub(ms.firstRequest()).Seconds(), stats.Requests)
