@@ -89,6 +89,7 @@ type commandConn struct {
 	started  bool   // the client's first packet was seen
 	flags    uint32 // the capabilities it claimed (vitess keeps only some)
 	opaque   bool   // TLS: bytes pass through unread
+	buf      []byte // for reads from the socket
 	in       []byte // read from the socket, not yet looked at
 	out      []byte // looked at, for vitess
 	skip     int    // payload bytes of the current packet still to pass
@@ -130,6 +131,12 @@ func (c *commandConn) Read(p []byte) (int, error) {
 		if c.opaque && len(c.in) == 0 {
 			return c.Conn.Read(p)
 		}
+		if c.skip > 0 && len(c.in) == 0 {
+			// The rest of a packet passes straight through.
+			n, err := c.Conn.Read(p[:min(len(p), c.skip)])
+			c.skip -= n
+			return n, err
+		}
 		handled, err := c.scan()
 		if err != nil {
 			return 0, err
@@ -145,9 +152,11 @@ func (c *commandConn) Read(p []byte) (int, error) {
 
 // fill reads more bytes from the socket into in.
 func (c *commandConn) fill() error {
-	var buf [16 << 10]byte
-	n, err := c.Conn.Read(buf[:])
-	c.in = append(c.in, buf[:n]...)
+	if c.buf == nil {
+		c.buf = make([]byte, 4<<10)
+	}
+	n, err := c.Conn.Read(c.buf)
+	c.in = append(c.in, c.buf[:n]...)
 	if n > 0 {
 		return nil
 	}

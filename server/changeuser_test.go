@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,24 @@ func TestChangeUserFailuresCloseTheConnection(t *testing.T) {
 	}
 	if _, err := c.ExecuteFetch("SELECT 1", 1, false); err == nil {
 		t.Error("the connection still answers after three failed changes")
+	}
+}
+
+// Statements of several packets' worth pass through the connection
+// wrapper whole: a 3 MB text query, a 1 MB parameter, and a prepared
+// statement it rewrites.
+func TestLargeStatementsPassThrough(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	big := strings.Repeat("x", 3<<20)
+	var n int
+	if err := db.QueryRow("SELECT LENGTH('" + big + "')").Scan(&n); err != nil || n != len(big) {
+		t.Fatalf("a 3 MB query: %d, %v", n, err)
+	}
+	if err := db.QueryRow("SELECT LENGTH(?)", big[:1<<20]).Scan(&n); err != nil || n != 1<<20 {
+		t.Fatalf("a 1 MB parameter: %d, %v", n, err)
+	}
+	var s string
+	if err := db.QueryRow("SELECT {fn UCASE(?)}", "abc").Scan(&s); err != nil || s != "ABC" {
+		t.Fatalf("a prepared statement with an ODBC escape: %q, %v", s, err)
 	}
 }
