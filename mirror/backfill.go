@@ -46,7 +46,7 @@ func (m *Mirror) runBackfill(ctx context.Context) {
 				}
 				m.log.Warn("mirror: backfill failed", "table", t.name, "err", err)
 				m.setState(t, stateFailed+err.Error())
-				time.AfterFunc(backfillRetry, func() {
+				time.AfterFunc(m.retry, func() {
 					if ctx.Err() == nil {
 						m.setState(t, StateBackfilling)
 						m.wakeBackfill()
@@ -72,6 +72,9 @@ func (m *Mirror) nextBackfill() *table {
 func (m *Mirror) setState(t *table, state string) {
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
+	if m.closed.Load() {
+		return // a retry timer firing after Close
+	}
 	m.mu.Lock()
 	t.meta.State = state
 	m.mu.Unlock()

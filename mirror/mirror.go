@@ -185,6 +185,8 @@ type Mirror struct {
 	cancel   context.CancelFunc
 	done     sync.WaitGroup
 
+	retry time.Duration // wait before a failed backfill is tried again
+
 	closeOnce sync.Once
 	closeErr  error
 	closed    atomic.Bool
@@ -234,6 +236,7 @@ func open(cfg Config) (*Mirror, error) {
 		m.now = time.Now
 	}
 	m.opened = m.now()
+	m.retry = backfillRetry
 	if cfg.Rate > 0 {
 		m.share = rate.NewLimiter(rate.Limit(cfg.Rate), max(1, int(cfg.Rate)))
 	}

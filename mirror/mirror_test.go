@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +278,44 @@ func TestUseAfterCloseIsAnError(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close = %v, want nil", err)
 	}
+}
+
+func TestFailedBackfillIsRetried(t *testing.T) {
+	e := newEnv(t, "Customers")
+	var mu sync.Mutex
+	calls := 0
+	e.cfg.ReadAll = func(ctx context.Context, table string, emit func(stripeapi.Object) error) error {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			return errors.New("stripe is down")
+		}
+		return emit(jsonObject(cus("cus_a", 1)))
+	}
+	m, err := open(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	m.retry = time.Millisecond
+	var states []string
+	m.start(t.Context())
+	waitFor(t, func() bool {
+		s := m.Status()[0].State
+		if len(states) == 0 || states[len(states)-1] != s {
+			states = append(states, s)
+		}
+		return s == StateReady
+	})
+	if n := count(t, m, "Customers"); n != 1 {
+		t.Errorf("Count = %d, want 1", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("ReadAll called %d times, want 2 (a failure, then the retry)", calls)
+	}
+	t.Logf("states seen: %q", states)
 }
