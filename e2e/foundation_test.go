@@ -290,7 +290,12 @@ func TestFaultsMidScanAreRetried(t *testing.T) {
 			if pages != 5 {
 				t.Errorf("%d requests for the customer list, want 3 pages + 2 failed attempts", pages)
 			}
-			if !strings.Contains(e.logs.String(), "retry") || !strings.Contains(e.logs.String(), "level=DEBUG") {
+			// A connection dropped on a reused keep-alive connection is
+			// replayed by net/http's transport itself (a GET is
+			// replayable) before stripeapi sees an error, so whether the
+			// client logs a retry of its own depends on which connection
+			// the page went out on; the requests above show the retries.
+			if kind.kind != emulator.FaultDropConnection && (!strings.Contains(e.logs.String(), "retry") || !strings.Contains(e.logs.String(), "level=DEBUG")) {
 				t.Errorf("no debug log line about the retry:\n%s", e.logs.String())
 			}
 		})
