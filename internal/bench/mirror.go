@@ -125,6 +125,8 @@ type mirrorStage struct {
 	http   *http.Server
 	served chan error
 
+	started time.Time // when the server was started
+
 	mu    sync.Mutex
 	first time.Time // the first request the emulator received
 }
@@ -167,6 +169,7 @@ func setUpMirror(ctx context.Context, o Options, fx fixture, c conditions, table
 	}
 	args := append([]string{"--endpoint-rate", endpoint, "--mirror", table, "--mirror-dir", ms.dir}, extra...)
 	args = append(args, o.ServerArgs...)
+	ms.started = time.Now()
 	if ms.srv, err = startServer(ctx, o.Exe, ms.base, c.global, args); err != nil {
 		ms.close()
 		return nil, err
@@ -178,9 +181,15 @@ func setUpMirror(ctx context.Context, o Options, fx fixture, c conditions, table
 	return ms, nil
 }
 
+// firstRequest is when the mirror started working: the first request
+// the emulator received, or the server's start if it received none (a
+// store already backfilled).
 func (ms *mirrorStage) firstRequest() time.Time {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	if ms.first.IsZero() {
+		return ms.started
+	}
 	return ms.first
 }
 
