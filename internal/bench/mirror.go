@@ -193,6 +193,17 @@ func (ms *mirrorStage) firstRequest() time.Time {
 	return ms.first
 }
 
+// readyAfter is how long the mirror took to be ready at readyAt, from
+// its first request (from the server's start if it was ready before
+// asking anything).
+func (ms *mirrorStage) readyAfter(readyAt time.Time) time.Duration {
+	from := ms.firstRequest()
+	if from.After(readyAt) {
+		from = ms.started
+	}
+	return readyAt.Sub(from)
+}
+
 func (ms *mirrorStage) removeDir() {
 	if !ms.keep {
 		os.RemoveAll(ms.dir)
@@ -242,7 +253,7 @@ func runBackfill(ctx context.Context, o Options, c conditions) (Result, error) {
 	if err != nil {
 		return r, fmt.Errorf("%w\nserver log: %s", err, tail(ms.srv.stderr.String(), 2000))
 	}
-	r.Seconds = readyAt.Sub(ms.firstRequest()).Seconds()
+	r.Seconds = ms.readyAfter(readyAt).Seconds()
 	cpu, err := ms.srv.cpu()
 	if err != nil {
 		return r, err
@@ -304,13 +315,13 @@ func runMirror(ctx context.Context, o Options, c conditions) ([]Result, error) {
 	}
 	var how string
 	if reused {
-		how = fmt.Sprintf("store %s reused: %d list requests at start (0: no backfill), ready after %.1f s", o.MirrorStore, listed, readyAt.Sub(ms.firstRequest()).Seconds())
+		how = fmt.Sprintf("store %s reused: %d list requests at start (0: no backfill), ready after %.1f s", o.MirrorStore, listed, ms.readyAfter(readyAt).Seconds())
 	} else {
-		how = fmt.Sprintf("backfilled in this run at 0 ms latency, no limit: %.1f s, %d requests", readyAt.Sub(ms.firstRequest()).Seconds(), stats.Requests)
+		how = fmt.Sprintf("backfilled in this run at 0 ms latency, no limit: %.1f s, %d requests", ms.readyAfter(readyAt).Seconds(), stats.Requests)
 	}
 	how += fmt.Sprintf("; server CPU %.1f s", cpu.Seconds())
 	fill := Result{Scenario: "mirror", Query: "--mirror Charges (backfill)", Limit: fast.limit, Rows: st.Objects,
-		Seconds: readyAt.Sub(ms.firstRequest()).Seconds(), Requests: stats.Requests, Limited: stats.RateLimited,
+		Seconds: ms.readyAfter(readyAt).Seconds(), Requests: stats.Requests, Limited: stats.RateLimited,
 		Pages: pages(n), OK: st.Objects == int64(ms.emu.Count("charge")), PeakLabel: peakLife,
 		Check: fmt.Sprintf("status: %d objects, emulator %d; %s", st.Objects, ms.emu.Count("charge"), how)}
 	if fill.IdleRSS, fill.PeakRSS, err = ms.srv.memory(); err != nil {
