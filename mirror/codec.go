@@ -226,7 +226,7 @@ func (d *decoder) object(body []byte, want []string) (map[string]any, error) {
 	}
 	size := int(n)
 	if want != nil {
-		size = min(size, len(want))
+		size = min(size, len(want)) + 2 // room for id and created, which a scan adds
 	}
 	m := make(map[string]any, size)
 	w := 0
