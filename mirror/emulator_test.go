@@ -111,3 +111,64 @@ func TestFollowsTheEmulatorWithReorderedEvents(t *testing.T) {
 		t.Errorf("Status = %+v, want at least 150 events applied", st)
 	}
 }
+
+// TestFollowsNestedCardsAtTheEmulator: a customer's cards come as
+// customer.source.* events, go to Cards by their customer, and leave with
+// the card's deletion or the customer's.
+func TestFollowsNestedCardsAtTheEmulator(t *testing.T) {
+	emu := emulator.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_mirror", Rate: -1, SearchRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	cat, tbs := testCatalogTables(t, "Customers", "Cards")
+	m, err := Open(ctx, Config{
+		Dir: t.TempDir(), Tables: tbs, Catalog: cat, Client: client, Interval: 20 * time.Millisecond,
+		ReadAll: func(context.Context, string, func(stripeapi.Object) error) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	waitReady(t, m)
+
+	post := func(path string, params stripeapi.Params) stripeapi.Object {
+		o, err := client.Post(ctx, path, params)
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		return o
+	}
+	cusA := post("/v1/customers", nil).ID()
+	cusB := post("/v1/customers", nil).ID()
+	card1 := post("/v1/customers/"+cusA+"/sources", stripeapi.Params{{Key: "source", Value: "tok_visa"}}).ID()
+	card2 := post("/v1/customers/"+cusA+"/sources", stripeapi.Params{{Key: "source", Value: "tok_mastercard"}}).ID()
+	card3 := post("/v1/customers/"+cusB+"/sources", stripeapi.Params{{Key: "source", Value: "tok_visa"}}).ID()
+	caughtUp(t, m)
+	if got := sortedIDs(all(t, m, "Cards", Query{})); !slices.Equal(got, slices.Sorted(slices.Values([]string{card1, card2, card3}))) {
+		t.Fatalf("Cards = %v, want %v", got, []string{card1, card2, card3})
+	}
+	if got := sortedIDs(all(t, m, "Cards", Query{Equal: map[string][]string{"customer": {cusB}}})); !slices.Equal(got, []string{card3}) {
+		t.Errorf("Cards of %s = %v, want [%s]", cusB, got, card3)
+	}
+
+	if _, err := client.Delete(ctx, "/v1/customers/"+cusA+"/sources/"+card1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Delete(ctx, "/v1/customers/"+cusB, nil); err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(t, m)
+	if got := sortedIDs(all(t, m, "Cards", Query{})); !slices.Equal(got, []string{card2}) {
+		t.Errorf("after deleting %s and customer %s: Cards = %v, want [%s]", card1, cusB, got, card2)
+	}
+	if got := sortedIDs(all(t, m, "Customers", Query{})); !slices.Equal(got, []string{cusA}) {
+		t.Errorf("Customers = %v, want [%s]", got, cusA)
+	}
+	if n := count(t, m, "Cards"); n != 1 {
+		t.Errorf("Count(Cards) = %d, want 1", n)
+	}
+}
