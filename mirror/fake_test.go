@@ -28,6 +28,7 @@ type fakeStripe struct {
 	lists     int                       // event list pages served
 	gtes      []int64                   // created[gte] of each list page
 	retention int64                     // >0: created[gte] older than now−retention is refused
+	skew      time.Duration             // how far Stripe's clock is behind the test's
 	now       func() time.Time
 }
 
@@ -71,6 +72,9 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	// Stripe's clock, which event times follow, is the test's clock, moved
+	// by skew (Stripe behind the local clock by that much).
+	w.Header().Set("Date", f.now().Add(-f.skew).UTC().Format(http.TimeFormat))
 	if r.URL.Path != "/v1/events" {
 		f.gets = append(f.gets, r.URL.Path)
 		obj, ok := f.objects[r.URL.Path]
@@ -86,7 +90,7 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	gte, _ := strconv.ParseInt(q.Get("created[gte]"), 10, 64)
 	f.gtes = append(f.gtes, gte)
-	if f.retention > 0 && gte < f.now().Unix()-f.retention {
+	if f.retention > 0 && gte < f.now().Add(-f.skew).Unix()-f.retention {
 		w.WriteHeader(400)
 		fmt.Fprint(w, `{"error":{"type":"invalid_request_error","message":"Events older than the retention period are not available","param":"created"}}`)
 		return

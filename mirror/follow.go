@@ -164,7 +164,9 @@ func (m *Mirror) poll(ctx context.Context) error {
 	if m.cfg.Client == nil {
 		return errors.New("mirror: no Stripe client to poll events with")
 	}
-	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(from, 10)}})
+	var info stripeapi.CallInfo
+	sent := m.clock()
+	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(from, 10)}}, stripeapi.WithCallInfo(&info))
 	page := make([]event, 0, pollPage)
 	for it.Next() {
 		ev, err := parseEvent(it.Object())
@@ -180,6 +182,7 @@ func (m *Mirror) poll(ctx context.Context) error {
 			page = page[:0]
 		}
 	}
+	skewed := m.observeServerTime(info.ServerTime, sent, m.clock())
 	if err := it.Err(); err != nil {
 		if isRetentionError(err) {
 			return m.rebackfill(start, "Stripe no longer serves the events after the cursor: "+err.Error())
@@ -188,6 +191,9 @@ func (m *Mirror) poll(ctx context.Context) error {
 	}
 	if err := m.applyEvents(ctx, page); err != nil {
 		return err
+	}
+	if skewed {
+		return nil // this poll's window was in the wrong clock: the next is full
 	}
 	if !full {
 		m.mu.Lock()

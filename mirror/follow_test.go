@@ -231,3 +231,33 @@ func TestRetentionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalClockAheadOfStripe: with the local clock two minutes ahead of
+// Stripe's (more than the overlap), polls read from Stripe's time, so no
+// event is missed, and a write's snapshot is dated in Stripe's time, so a
+// later change's event still wins.
+func TestLocalClockAheadOfStripe(t *testing.T) {
+	e := newEnv(t, "Customers")
+	e.fake.skew = 2 * time.Minute
+	m := e.start()
+	waitReady(t, m)
+	caughtUp(t, m) // the first poll measured the skew; this one used it
+	stripeNow := e.clock.now().Add(-2 * time.Minute).Unix()
+	if err := m.Applied(t.Context(), "Customers", jsonObject(cus("cus_a", stripeNow, "name", "written")), false); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.add(5 * time.Second)
+	e.fake.add("evt_1", "customer.created", stripeNow+2, cus("cus_b", stripeNow+2, "name", "B"), true)
+	e.fake.add("evt_2", "customer.updated", stripeNow+3, cus("cus_a", stripeNow, "name", "changed"), true)
+	caughtUp(t, m)
+	got := map[string]any{}
+	for _, o := range all(t, m, "Customers", Query{}) {
+		got[o.ID()] = o["name"]
+	}
+	if got["cus_b"] != "B" || got["cus_a"] != "changed" {
+		t.Errorf("names = %v, want cus_b B (event not missed) and cus_a changed (the later event wins over the write)", got)
+	}
+	if skew := time.Duration(m.skew.Load()); skew < 115*time.Second || skew > 125*time.Second {
+		t.Errorf("measured skew %v, want ~2m", skew)
+	}
+}

@@ -157,11 +157,14 @@ type tableMeta struct {
 
 // Mirror is an open mirror: a store, a backfill and a follower of events.
 type Mirror struct {
-	cfg    Config
-	db     *pebble.DB
-	cache  *pebble.Cache
-	log    *slog.Logger
-	now    func() time.Time
+	cfg   Config
+	db    *pebble.DB
+	cache *pebble.Cache
+	log   *slog.Logger
+	clock func() time.Time // the local clock (Config.Now)
+	// skew is how far the local clock is ahead of Stripe's, in ns, as the
+	// Date of the last poll's response says (0 while within skewSlack).
+	skew   atomic.Int64
 	share  *rate.Limiter
 	tables map[string]*table // by lower-case name
 	order  []*table          // as configured
@@ -225,15 +228,15 @@ func open(cfg Config) (*Mirror, error) {
 		cfg.Retention = defaultRetention
 	}
 	m := &Mirror{
-		cfg: cfg, log: cfg.Logger, now: cfg.Now,
+		cfg: cfg, log: cfg.Logger, clock: cfg.Now,
 		tables: map[string]*table{}, byObject: map[string][]*table{},
 		polled: make(chan struct{}), kick: make(chan struct{}, 1), backfill: make(chan struct{}, 1),
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
-	if m.now == nil {
-		m.now = time.Now
+	if m.clock == nil {
+		m.clock = time.Now
 	}
 	m.opened = m.now()
 	m.retry = backfillRetry
@@ -475,6 +478,47 @@ func (m *Mirror) Applied(ctx context.Context, table string, obj stripeapi.Object
 		return err
 	}
 	return x.commit(false)
+}
+
+// skewSlack is the clock difference with Stripe the mirror ignores: the
+// Date header has whole seconds, and a response takes time.
+const skewSlack = 2 * time.Second
+
+// now is Stripe's time as well as the mirror can tell: the local clock,
+// corrected by the skew measured on event polls. Versions, the events
+// cursor and the lag are all in it, because event times are in Stripe's
+// clock: a local clock a minute ahead would otherwise put the cursor past
+// events not yet read, and date writes' snapshots after later changes.
+func (m *Mirror) now() time.Time {
+	return m.clock().Add(-time.Duration(m.skew.Load()))
+}
+
+// observeServerTime updates the skew from a response's Date, sent at
+// some instant between local times sent and got, and reports a change.
+func (m *Mirror) observeServerTime(server, sent, got time.Time) bool {
+	if server.IsZero() {
+		return false
+	}
+	local := sent.Add(got.Sub(sent) / 2)
+	skew := local.Sub(server.Add(500 * time.Millisecond))
+	if skew.Abs() <= skewSlack {
+		skew = 0
+	}
+	old := time.Duration(m.skew.Swap(int64(skew)))
+	if (old - skew).Abs() <= skewSlack {
+		return false
+	}
+	m.log.Warn("mirror: the local clock differs from Stripe's; event times are read in Stripe's", "local_ahead_by", skew.Round(time.Second).String())
+	// The cursor was set by the other clock: read again from Stripe's now
+	// minus the overlap if that is earlier, in a full poll.
+	m.mu.Lock()
+	if m.cursor != 0 {
+		m.cursor = min(m.cursor, m.now().Add(-m.cfg.Overlap).Unix())
+	}
+	m.wantFull = true
+	m.mu.Unlock()
+	m.kickPoll()
+	return true
 }
 
 // pebbleLogger sends Pebble's messages to the server's log at debug level:

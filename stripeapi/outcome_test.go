@@ -147,3 +147,21 @@ func TestRetryAfter(t *testing.T) {
 		t.Error("write retried past its window")
 	}
 }
+
+func TestCallInfoServerTime(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Date", "Mon, 02 Jan 2006 15:04:05 GMT")
+		reply(w, 200, `{"data":[],"has_more":false}`)
+	})
+	c := newTestClient(t, srv.URL, nil)
+	var info CallInfo
+	it := c.List(t.Context(), "/v1/events", nil, WithCallInfo(&info))
+	for it.Next() {
+	}
+	if it.Err() != nil {
+		t.Fatal(it.Err())
+	}
+	if want := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC); !info.ServerTime.Equal(want) {
+		t.Errorf("ServerTime = %v, want %v (the Date header)", info.ServerTime, want)
+	}
+}

@@ -130,6 +130,11 @@ func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 		if id := res.header.Get("Request-Id"); id != "" {
 			r.info.RequestID = id
 		}
+		if d := res.header.Get("Date"); d != "" {
+			if t, err := http.ParseTime(d); err == nil {
+				r.info.ServerTime = t
+			}
+		}
 		if r.method != http.MethodGet && res.mayHaveExecuted() {
 			r.info.Ambiguous = true
 		}

@@ -27,6 +27,9 @@ type CallInfo struct {
 	IdempotencyKey string
 	// Elapsed is the time from the first attempt to the end of the call.
 	Elapsed time.Duration
+	// ServerTime is the Date header of the last response (whole seconds),
+	// zero without one: Stripe's clock, which event times follow.
+	ServerTime time.Time
 }
 
 // OutcomeUnknownError is the failure of a write that may have executed
