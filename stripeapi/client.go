@@ -218,6 +218,8 @@ type Client struct {
 	requests  atomic.Int64
 	retries   atomic.Int64
 	throttled atomic.Int64 // nanoseconds
+	// pause is the limiter's sleep (sleep); tests replace it.
+	pause func(context.Context, time.Duration) error
 }
 
 // New returns a Client for cfg. It fails if the API key is missing or

@@ -50,6 +50,10 @@ const (
 	// delay (160 ms at 25/s with a bucket of 5) before one is refused. The
 	// global limiter keeps Config.Burst: Stripe's global bucket is larger.
 	endpointBurst = 1
+	// lateSlot is how long after its slot a paced request may still go
+	// out; one later takes a new slot, at most maxLateSlots times.
+	lateSlot     = 20 * time.Millisecond
+	maxLateSlots = 3
 )
 
 // Reasons Stripe gives for a 429 in the Stripe-Rate-Limited-Reason header.
@@ -160,40 +164,60 @@ func (c *Client) wait(ctx context.Context, r *request) error {
 		lims[2] = c.search
 	}
 	lims[3] = shareOf(ctx)
-	now := time.Now()
-	var (
-		res   [4]*rate.Reservation
-		delay time.Duration
-	)
-	for i, l := range lims {
-		if l != nil {
-			res[i] = l.ReserveN(now, 1) // OK for the client's own (burst >= 1)
-			if !res[i].OK() {
-				// Only a share limiter of burst 0 (and a finite rate)
-				// can refuse for ever: say so rather than hang.
-				for _, r := range res[:i] {
-					if r != nil {
-						r.Cancel()
+	pause := c.pause
+	if pause == nil {
+		pause = sleep
+	}
+	start := time.Now()
+	paused := false
+	for attempt := 0; ; attempt++ {
+		now := time.Now()
+		var (
+			res   [4]*rate.Reservation
+			delay time.Duration
+		)
+		for i, l := range lims {
+			if l != nil {
+				res[i] = l.ReserveN(now, 1) // OK for the client's own (burst >= 1)
+				if !res[i].OK() {
+					// Only a share limiter of burst 0 (and a finite rate)
+					// can refuse for ever: say so rather than hang.
+					for _, r := range res[:i] {
+						if r != nil {
+							r.Cancel()
+						}
 					}
+					return fmt.Errorf("stripe: %s %s: the share limiter of the context never grants a request (burst %d)", r.method, r.path, l.Burst())
 				}
-				return fmt.Errorf("stripe: %s %s: the share limiter of the context never grants a request (burst %d)", r.method, r.path, l.Burst())
-			}
-			delay = max(delay, res[i].DelayFrom(now))
-		}
-	}
-	if delay == 0 {
-		return nil
-	}
-	err := sleep(ctx, delay)
-	if err != nil {
-		for _, r := range res {
-			if r != nil {
-				r.Cancel()
+				delay = max(delay, res[i].DelayFrom(now))
 			}
 		}
+		if delay == 0 {
+			break
+		}
+		paused = true
+		if err := pause(ctx, delay); err != nil {
+			for _, r := range res {
+				if r != nil {
+					r.Cancel()
+				}
+			}
+			c.throttled.Add(int64(time.Since(start)))
+			return err
+		}
+		// A goroutine that wakes well after its slot (a busy process
+		// schedules it late) would go out together with the requests of
+		// the slots after it, and Stripe's bucket, which sees them arrive
+		// at once, refuses some. Its slot has passed unused, as a request
+		// refused would have used it: it takes a fresh one.
+		if late := time.Since(now.Add(delay)); late <= lateSlot || attempt == maxLateSlots {
+			break
+		}
 	}
-	c.throttled.Add(int64(time.Since(now)))
-	return err
+	if paused {
+		c.throttled.Add(int64(time.Since(start)))
+	}
+	return nil
 }
 
 // adapt tunes the limiters after an attempt: a rate-limit 429 lowers the

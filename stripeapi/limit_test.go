@@ -319,3 +319,40 @@ func TestShareLimiterWithZeroBurstFailsClearly(t *testing.T) {
 		t.Errorf("%d requests sent, want 0", srv.hits())
 	}
 }
+
+// TestLateWakerTakesAFreshSlot: a request whose pause for its slot ends
+// well after the slot (the process was busy) does not go out then, with
+// the requests of the slots after it: it takes a fresh slot. One that
+// wakes on time goes.
+func TestLateWakerTakesAFreshSlot(t *testing.T) {
+	c := newTestClient(t, "http://127.0.0.1:1", func(cfg *Config) { cfg.Rate, cfg.EndpointRate, cfg.Burst = 10, -1, 1 })
+	var pauses []time.Duration
+	oversleep := 100 * time.Millisecond
+	c.pause = func(ctx context.Context, d time.Duration) error {
+		pauses = append(pauses, d)
+		if oversleep > 0 {
+			// Meanwhile two other requests take the next slots, as
+			// concurrent readers of a scan do.
+			c.limiter.lim.ReserveN(time.Now(), 1)
+			c.limiter.lim.ReserveN(time.Now(), 1)
+		}
+		time.Sleep(d + oversleep)
+		oversleep = 0 // late once, then on time
+		return nil
+	}
+	req := &request{method: http.MethodGet, path: "/v1/customers"}
+	for range 2 {
+		if err := c.wait(t.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first request takes the burst; the second pauses for its slot,
+	// wakes 100 ms late, and pauses again for a fresh slot, after those
+	// the other requests took.
+	if len(pauses) != 2 {
+		t.Fatalf("%d pauses %v, want 2: a late waker takes a fresh slot", len(pauses), pauses)
+	}
+	if pauses[1] < 50*time.Millisecond {
+		t.Errorf("second pause %v: the fresh slot should be a token interval (100 ms) after the missed one", pauses[1])
+	}
+}
