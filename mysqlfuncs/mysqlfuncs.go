@@ -22,6 +22,7 @@ func Functions() []sql.Function {
 	return []sql.Function{
 		sql.Function2{Name: "makedate", Fn: newMakeDate},
 		sql.Function2{Name: "str_to_date", Fn: newStrToDate},
+		sql.Function2{Name: "date_format", Fn: newDateFormat},
 		sql.Function0{Name: "cume_dist", Fn: newCumeDist},
 		sql.Function2{Name: AssignFunction, Fn: newAssign},
 		sql.Function2{Name: UserVarFunction, Fn: newUserVar},

@@ -1,0 +1,94 @@
+package mysqlfuncs
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
+	"github.com/dolthub/go-mysql-server/sql/expression/function"
+	"github.com/dolthub/go-mysql-server/sql/types"
+)
+
+// TestDateFormatEqualsTheEngines checks the compiled DATE_FORMAT against the
+// engine's own function over many instants and formats, including formats
+// left to the engine and dates given as strings, numbers and NULL.
+func TestDateFormatEqualsTheEngines(t *testing.T) {
+	ctx := sql.NewEmptyContext()
+	formats := []string{
+		"%Y-%m", "%Y-%m-%d", "%Y", "%m", "%Y-%m-%d %H:%i:%s", "%Y-%m-%d %H:%i:%S.%f", "%y/%c/%e %k",
+		"%T", "%M %b %W %a %p", "month %Y-%m!", "100%% %Y", "%d.%m.%Y", "", "plain",
+		// Left to the engine: week numbers, day of year, flags, stray %.
+		"%X-%V", "%x%v %j", "%U %u", "%-d", "%Y-%", "%q %D %r %l %h %I %w",
+	}
+	r := rand.New(rand.NewSource(13))
+	var instants []time.Time
+	for i := 0; i < 2000; i++ {
+		sec := r.Int63n(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix()-time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()) +
+			time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+		instants = append(instants, time.Unix(sec, int64(r.Intn(1e9))).UTC())
+	}
+	instants = append(instants,
+		time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 7, 12, 0, 0, 0, time.UTC),
+		// Rounded to the microsecond into the next year; another zone (the engine converts to UTC).
+		time.Date(2024, 12, 31, 23, 59, 59, 999999600, time.UTC), time.Date(2025, 1, 1, 0, 30, 0, 0, time.FixedZone("X", 3600)))
+	compiled := 0
+	for _, f := range formats {
+		for _, at := range instants {
+			date := expression.NewLiteral(at, types.DatetimeMaxPrecision)
+			got, gerr := newDateFormat(ctx, date, lit(f)).Eval(ctx, nil)
+			want, werr := function.NewDateFormat(ctx, date, lit(f)).Eval(ctx, nil)
+			if got != want || (gerr == nil) != (werr == nil) {
+				t.Fatalf("DATE_FORMAT(%s, %q) = %v, %v; the engine's: %v, %v", at, f, got, gerr, want, werr)
+			}
+		}
+		if _, ok := newDateFormat(ctx, lit("2024-01-01"), lit(f)).(*dateFormat); ok {
+			compiled++
+		}
+	}
+	if compiled != 14 {
+		t.Errorf("%d formats compiled, want 14", compiled)
+	}
+	for _, d := range []any{"2024-03-05 06:07:08", "2024-03-05", int64(20240305), nil, "not a date"} {
+		var date sql.Expression = lit(d)
+		got, gerr := newDateFormat(ctx, date, lit("%Y-%m %H")).Eval(ctx, nil)
+		want, werr := function.NewDateFormat(ctx, date, lit("%Y-%m %H")).Eval(ctx, nil)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Errorf("DATE_FORMAT(%v, '%%Y-%%m %%H') = %v, %v; the engine's: %v, %v", d, got, gerr, want, werr)
+		}
+	}
+	// A format that is not a constant is the engine's expression.
+	col := expression.NewGetField(0, types.LongText, "f", true)
+	if _, ok := newDateFormat(ctx, lit("2024-01-01"), col).(*function.DateFormat); !ok {
+		t.Errorf("a column format is not the engine's DATE_FORMAT")
+	}
+	e := newDateFormat(ctx, lit("2024-01-01"), lit("%Y-%m"))
+	if e.String() != function.NewDateFormat(ctx, lit("2024-01-01"), lit("%Y-%m")).String() || e.Type(ctx) != types.Text {
+		t.Errorf("String %q, type %v: not the engine's", e.String(), e.Type(ctx))
+	}
+}
+
+// BenchmarkDateFormatMonth is the per-row cost of DATE_FORMAT(Created, '%Y-%m'),
+// compiled and the engine's.
+func BenchmarkDateFormatMonth(b *testing.B) {
+	ctx := sql.NewEmptyContext()
+	col := expression.NewGetField(0, types.Datetime, "Created", false)
+	row := sql.Row{time.Date(2025, 7, 14, 10, 30, 0, 0, time.UTC)}
+	for _, c := range []struct {
+		name string
+		e    sql.Expression
+	}{
+		{"compiled", newDateFormat(ctx, col, lit("%Y-%m"))},
+		{"engine", function.NewDateFormat(ctx, col, lit("%Y-%m"))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.e.Eval(ctx, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
