@@ -265,11 +265,15 @@ func (w decimalWindow) Compute(ctx *sql.Context, in sql.WindowInterval, buf sql.
 	return out, err
 }
 
-// buffer accumulates one group's sum and count in decimals.
+// buffer accumulates one group's sum and count in decimals. Integers are
+// added in an int64 first, moved into the decimal when the next would
+// overflow it: a decimal addition (and its allocation) per row was about
+// 1.8 µs of a monthly SUM(Amount)'s few µs per row.
 type buffer struct {
 	agg  *exact
 	expr sql.Expression
 	sum  *apd.Decimal
+	isum int64 // added to sum at the end
 	rows int64
 }
 
@@ -277,6 +281,20 @@ func (b *buffer) Update(ctx *sql.Context, row sql.Row) error {
 	v, err := b.expr.Eval(ctx, row)
 	if err != nil || v == nil {
 		return err
+	}
+	if n, ok := smallInt(v); ok {
+		if s := b.isum + n; (s > b.isum) == (n > 0) || n == 0 {
+			b.isum = s
+			b.rows++
+			return nil
+		}
+		// b.isum + n overflows: the decimal takes b.isum.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		b.isum = n
+		b.rows++
+		return nil
 	}
 	d, err := toDecimal(ctx, v)
 	if err != nil {
@@ -294,6 +312,9 @@ func (b *buffer) Eval(ctx *sql.Context) (any, error) {
 	if b.rows == 0 {
 		return nil, nil
 	}
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
 	res := b.sum
 	if b.agg.kind == avg {
 		res = types.DecimalDiv(b.sum, types.DecimalFromInt64(b.rows), int32(b.agg.typ.Scale()), false)
@@ -303,6 +324,41 @@ func (b *buffer) Eval(ctx *sql.Context) (any, error) {
 		return nil, fmt.Errorf("%s: %w", b.agg.String(), err)
 	}
 	return out, nil
+}
+
+// flush adds the int64 partial sum into the decimal.
+func (b *buffer) flush() error {
+	if b.isum == 0 {
+		return nil
+	}
+	if _, err := sql.DecimalCtx.Add(b.sum, b.sum, apd.New(b.isum, 0)); err != nil {
+		return fmt.Errorf("%s: %w", b.agg.String(), err)
+	}
+	b.isum = 0
+	return nil
+}
+
+// smallInt is v as an int64, for the integer types that always fit.
+func smallInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int32:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int8:
+		return int64(n), true
+	case int:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 func (b *buffer) Dispose(ctx *sql.Context) { expression.Dispose(ctx, b.expr) }
