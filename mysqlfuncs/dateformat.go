@@ -184,3 +184,31 @@ func appendPadded(b []byte, n, width int) []byte {
 	}
 	return append(b, d[i:]...)
 }
+
+// parseISODate parses exactly YYYY-MM-DD (month 01–12, day 01–31) as the
+// engine's STR_TO_DATE(s, '%Y-%m-%d') does, day overflow included (it
+// builds the time with time.Date, so 2025-02-31 is 2025-03-03); false for
+// anything else, which the engine's function then parses.
+func parseISODate(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) (int, bool) {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	m, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), true
+}

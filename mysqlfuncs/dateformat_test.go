@@ -92,3 +92,61 @@ func BenchmarkDateFormatMonth(b *testing.B) {
 		})
 	}
 }
+
+// TestStrToDateISOEqualsTheEngines checks STR_TO_DATE(s, '%Y-%m-%d') against
+// the engine's over valid, overflowing and malformed dates.
+func TestStrToDateISOEqualsTheEngines(t *testing.T) {
+	ctx := sql.NewEmptyContext()
+	inputs := []string{"2025-07-01", "2024-02-29", "2025-02-29", "2025-02-31", "2025-13-01", "2025-00-10", "2025-01-00",
+		"0000-01-01", "9999-12-31", " 2025-01-01", "2025-01-01 ", "2025-1-01", "2025-01-1", "20250101", "2025-01-01x",
+		"2025/01/01", "2025-01-32", "abcd-01-01", "", "2025-01-01 12:00:00"}
+	r := rand.New(rand.NewSource(13))
+	for i := 0; i < 3000; i++ {
+		b := []byte("0000-00-00")
+		for _, j := range []int{0, 1, 2, 3, 5, 6, 8, 9} {
+			b[j] = byte('0' + r.Intn(10))
+		}
+		if r.Intn(2) == 0 { // mostly plausible months and days
+			m, d := 1+r.Intn(12), 1+r.Intn(31)
+			b[5], b[6], b[8], b[9] = byte('0'+m/10), byte('0'+m%10), byte('0'+d/10), byte('0'+d%10)
+		}
+		inputs = append(inputs, string(b))
+	}
+	fast := 0
+	for _, in := range inputs {
+		got, gerr := newStrToDate(ctx, lit(in), lit("%Y-%m-%d")).Eval(ctx, nil)
+		want, werr := function.NewStrToDate(ctx, lit(in), lit("%Y-%m-%d")).Eval(ctx, nil)
+		if got != want || (gerr == nil) != (werr == nil) {
+			t.Fatalf("STR_TO_DATE(%q, '%%Y-%%m-%%d') = %v, %v; the engine's: %v, %v", in, got, gerr, want, werr)
+		}
+		if _, ok := parseISODate(in); ok {
+			fast++
+		}
+	}
+	if fast < 1500 {
+		t.Errorf("only %d of %d inputs took the fast path", fast, len(inputs))
+	}
+}
+
+// BenchmarkStrToDateISO is the per-row cost of Metabase's month bucket's
+// outer STR_TO_DATE(…, '%Y-%m-%d'), ours and the engine's.
+func BenchmarkStrToDateISO(b *testing.B) {
+	ctx := sql.NewEmptyContext()
+	col := expression.NewGetField(0, types.LongText, "s", false)
+	row := sql.Row{"2025-07-01"}
+	for _, c := range []struct {
+		name string
+		e    sql.Expression
+	}{
+		{"ours", newStrToDate(ctx, col, lit("%Y-%m-%d"))},
+		{"engine", function.NewStrToDate(ctx, col, lit("%Y-%m-%d"))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.e.Eval(ctx, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -137,6 +137,16 @@ func newStrToDate(ctx *sql.Context, date, format sql.Expression) sql.Expression 
 		make: func(ctx *sql.Context, a []sql.Expression) sql.Expression { return newStrToDate(ctx, a[0], a[1]) },
 		eval: func(ctx *sql.Context, row sql.Row, v []any) (any, error) {
 			f, ok := v[1].(string)
+			if ok && f == "%Y-%m-%d" {
+				// Metabase's month and day buckets end here on every row
+				// (str_to_date(concat(date_format(x, '%Y-%m'), '-01'),
+				// '%Y-%m-%d')); the engine's takes some µs to parse the format.
+				if s, ok := v[0].(string); ok {
+					if t, ok := parseISODate(s); ok {
+						return t, nil
+					}
+				}
+			}
 			if ok && hasWeekFormat(f) {
 				s, ok := v[0].(string)
 				if !ok {
