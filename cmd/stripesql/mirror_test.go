@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,29 @@ func waitLogged(t *testing.T, r *running, s string) {
 			t.Fatalf("logs lack %q:\n%s", s, r.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+func TestMirrorSetsASoftMemoryLimitUnlessGOMEMLIMITDoes(t *testing.T) {
+	saved := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(saved) })
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	if _, set := mirrorMemoryLimit(func(string) string { return "1GiB" }); set {
+		t.Error("GOMEMLIMIT given, yet the mirror set its own limit")
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT the limit changed to %d", got)
+	}
+	limit, set := mirrorMemoryLimit(func(string) string { return "" })
+	if !set || limit != mirrorMemoryBytes {
+		t.Errorf("no GOMEMLIMIT: set %v, limit %d; want %d", set, limit, mirrorMemoryBytes)
+	}
+	if got := debug.SetMemoryLimit(-1); got != mirrorMemoryBytes {
+		t.Errorf("runtime limit %d, want %d", got, mirrorMemoryBytes)
+	}
+	debug.SetMemoryLimit(64 << 20)
+	if _, set := mirrorMemoryLimit(func(string) string { return "" }); set {
+		t.Error("a lower limit already in force was raised")
 	}
 }
