@@ -132,10 +132,11 @@ func mustExec(t *testing.T, c *sql.Conn, q string) {
 	}
 }
 
-// connRows returns every value of q's rows as text ("NULL" for NULL).
-func connRows(t *testing.T, c *sql.Conn, q string) [][]string {
+// connRows returns every value of q's rows (with args, a prepared
+// statement) as text ("NULL" for NULL).
+func connRows(t *testing.T, c *sql.Conn, q string, args ...any) [][]string {
 	t.Helper()
-	rows, err := c.QueryContext(t.Context(), q)
+	rows, err := c.QueryContext(t.Context(), q, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,36 +23,7 @@ func TestRollupAsMySQL(t *testing.T) {
 	defer conn.Close()
 	rowsOf := func(q string, args ...any) [][]string {
 		t.Helper()
-		rows, err := conn.QueryContext(ctx, q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var out [][]string
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var r []string
-			for _, v := range vals {
-				if v.Valid {
-					r = append(r, v.String)
-				} else {
-					r = append(r, "NULL")
-				}
-			}
-			out = append(out, r)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return out
+		return connRows(t, conn, q, args...)
 	}
 	type group struct {
 		currency, status string
