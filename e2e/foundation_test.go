@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
@@ -274,6 +275,9 @@ func TestFaultsMidScanAreRetried(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			e := newEnv(t)
 			clean := e.query(t, "SELECT Id FROM Customers")
+			if len(clean) <= 200 {
+				t.Fatalf("%d customers; the scan needs a third page for a fault to be mid-scan", len(clean))
+			}
 			// Fail the second page twice, mid-scan.
 			e.emu.InjectFault(emulator.Fault{Method: "GET", Path: "/v1/customers", Kind: kind.kind, Times: 2, After: 1})
 			e.emu.ResetRequests()
@@ -281,14 +285,37 @@ func TestFaultsMidScanAreRetried(t *testing.T) {
 			if !reflect.DeepEqual(ids(clean), ids(faulty)) {
 				t.Errorf("with faults: %d rows, without: %d (or different ids)", len(faulty), len(clean))
 			}
-			pages := 0
+			// The page that failed is the one sent again: its request, the
+			// same params (the same cursor), is in the log three times,
+			// failed twice and then answered, and no other page failed.
+			var pages []emulator.Request
 			for _, r := range e.emu.Requests() {
 				if r.Path == "/v1/customers" && !strings.Contains(r.RawQuery, "test_clock") {
-					pages++
+					pages = append(pages, r)
 				}
 			}
-			if pages != 5 {
-				t.Errorf("%d requests for the customer list, want 3 pages + 2 failed attempts", pages)
+			if len(pages) != 5 {
+				t.Errorf("%d requests for the customer list, want 3 pages + 2 failed attempts", len(pages))
+			}
+			attempts := map[string][]int{} // params → the statuses of their requests, in order
+			for _, r := range pages {
+				attempts[r.RawQuery] = append(attempts[r.RawQuery], r.Status)
+			}
+			retried := 0
+			for params, statuses := range attempts {
+				switch {
+				case len(statuses) == 1 && statuses[0] == http.StatusOK:
+				case len(statuses) == 3 && statuses[0] != http.StatusOK && statuses[1] != http.StatusOK && statuses[2] == http.StatusOK:
+					retried++
+					if !strings.Contains(params, "starting_after=") {
+						t.Errorf("the retried request %q is not a later page of the scan", params)
+					}
+				default:
+					t.Errorf("the customer list with %q got answers %v; want one 200, or two failures then the same request answered 200", params, statuses)
+				}
+			}
+			if retried != 1 {
+				t.Errorf("%d pages were retried, want the one that failed twice: %v", retried, attempts)
 			}
 			// A connection dropped on a reused keep-alive connection is
 			// replayed by net/http's transport itself (a GET is
