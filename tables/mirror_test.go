@@ -205,13 +205,10 @@ func (s *sliceIterator) Close() error {
 // mirrorEnv is an engine over a fakeStripe and a fakeMirror, with the
 // tables' analyzer rules as the server has them.
 type mirrorEnv struct {
-	t       testing.TB
-	stripe  *fakeStripe
-	mirror  *fakeMirror
-	db      *Database
-	engine  *sqle.Engine
-	session *sql.BaseSession
-	pid     uint64
+	engineSession
+	stripe *fakeStripe
+	mirror *fakeMirror
+	db     *Database
 }
 
 func newMirrorEnv(t testing.TB, customers int) *mirrorEnv {
@@ -232,29 +229,7 @@ func newMirrorEnv(t testing.TB, customers int) *mirrorEnv {
 	for _, r := range AnalyzerRules() {
 		b.AddPostAnalyzeRule(r.Id, r.Apply)
 	}
-	engine := sqle.New(b.Build(), &sqle.Config{})
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	return &mirrorEnv{t: t, stripe: f, mirror: m, db: db, engine: engine, session: session}
-}
-
-func (e *mirrorEnv) exec(q string) ([]sql.Row, error) {
-	e.pid++
-	ctx := sql.NewContext(e.t.Context(), sql.WithSession(e.session), sql.WithPid(e.pid), sql.WithQuery(q))
-	_, iter, _, err := e.engine.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return sql.RowIterToRows(ctx, iter)
-}
-
-func (e *mirrorEnv) rows(q string) []sql.Row {
-	e.t.Helper()
-	rows, err := e.exec(q)
-	if err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return rows
+	return &mirrorEnv{engineSession: newEngineSession(t, sqle.New(b.Build(), &sqle.Config{})), stripe: f, mirror: m, db: db}
 }
 
 func (e *mirrorEnv) calls() uint64 {
@@ -286,15 +261,15 @@ func TestRoutedReadsEqualLiveReadsWithoutStripeCalls(t *testing.T) {
 		"SELECT Id FROM Customers LIMIT 2",
 		"SELECT Id FROM Customers WHERE NULL IS NULL",
 	}
-	e.rows("SET time_zone = '+05:30'")
+	e.mustExec("SET time_zone = '+05:30'")
 	for _, q := range queries {
-		e.rows("SET stripe_source = 'live'")
-		live := e.rows(q)
+		e.mustExec("SET stripe_source = 'live'")
+		live := e.mustExec(q)
 		if len(e.stripe.log()) == 0 {
 			t.Fatalf("%s: live read sent no request", q)
 		}
-		e.rows("SET stripe_source = 'auto'")
-		routed := e.rows(q)
+		e.mustExec("SET stripe_source = 'auto'")
+		routed := e.mustExec(q)
 		if reqs := e.stripe.log(); len(reqs) != 0 {
 			t.Errorf("%s: routed read sent %v", q, reqs)
 		}
@@ -341,7 +316,7 @@ func TestMirrorQueriesFromPlans(t *testing.T) {
 	}
 	e.mirror.state["Subscriptions"] = "ready"
 	for _, tc := range cases {
-		e.rows(tc.query)
+		e.mustExec(tc.query)
 		got := strings.Join(e.mirror.takeQueries(), "; ")
 		if got != tc.want {
 			t.Errorf("%s:\n mirror queries %q\n want           %q", tc.query, got, tc.want)
@@ -357,7 +332,7 @@ func TestMirrorQueriesFromPlans(t *testing.T) {
 func TestCountStarFromMirrorCount(t *testing.T) {
 	e := newMirrorEnv(t, 30)
 	e.mirror.count["Customers"] = 1234
-	rows := e.rows("SELECT COUNT(*) FROM Customers")
+	rows := e.mustExec("SELECT COUNT(*) FROM Customers")
 	if len(rows) != 1 || rows[0][0] != int64(1234) {
 		t.Fatalf("COUNT(*) routed = %v, want 1234 from the mirror's Count", rows)
 	}
@@ -367,8 +342,8 @@ func TestCountStarFromMirrorCount(t *testing.T) {
 	if reqs := e.stripe.log(); len(reqs) != 0 {
 		t.Errorf("routed COUNT(*) sent %v", reqs)
 	}
-	e.rows("SET stripe_source = 'live'")
-	rows = e.rows("SELECT COUNT(*) FROM Customers")
+	e.mustExec("SET stripe_source = 'live'")
+	rows = e.mustExec("SELECT COUNT(*) FROM Customers")
 	if rows[0][0] != int64(30) {
 		t.Errorf("COUNT(*) live = %v, want 30", rows)
 	}
@@ -379,7 +354,7 @@ func TestCountStarFromMirrorCount(t *testing.T) {
 func TestSourceMirrorRefusesWhatTheMirrorCannotServe(t *testing.T) {
 	e := newMirrorEnv(t, 30)
 	e.mirror.state["Invoices"] = "backfilling"
-	e.rows("SET stripe_source = 'mirror'")
+	e.mustExec("SET stripe_source = 'mirror'")
 	cases := []struct{ query, want string }{
 		{"SELECT * FROM Charges", "stripe_source = 'mirror': table Charges is not mirrored (mirrored: Customers, Invoices)"},
 		{"SELECT * FROM Invoices", "table Invoices is not ready in the mirror (backfilling, 7 objects backfilled so far)"},
@@ -395,13 +370,13 @@ func TestSourceMirrorRefusesWhatTheMirrorCannotServe(t *testing.T) {
 		t.Errorf("refused reads sent %v", reqs)
 	}
 	// 'auto' reads the backfilling table live meanwhile.
-	e.rows("SET stripe_source = 'auto'")
-	if rows := e.rows("SELECT * FROM Invoices"); len(rows) != 6 || len(e.stripe.log()) == 0 {
+	e.mustExec("SET stripe_source = 'auto'")
+	if rows := e.mustExec("SELECT * FROM Invoices"); len(rows) != 6 || len(e.stripe.log()) == 0 {
 		t.Errorf("auto on a backfilling table: %d rows, want 6 read live", len(rows))
 	}
 	// A session on another Connect account reads live.
-	e.rows("SET stripe_account = 'acct_other'")
-	e.rows("SELECT * FROM Customers WHERE Id = 'cus_1'")
+	e.mustExec("SET stripe_account = 'acct_other'")
+	e.mustExec("SELECT * FROM Customers WHERE Id = 'cus_1'")
 	if reqs := e.stripe.log(); len(reqs) != 1 {
 		t.Errorf("another account's read sent %v, want one retrieve", reqs)
 	}
@@ -413,7 +388,7 @@ func TestExplainNamesTheSource(t *testing.T) {
 	e := newMirrorEnv(t, 12)
 	plan := func(q string) string {
 		var b strings.Builder
-		for _, r := range e.rows("EXPLAIN FORMAT=TREE " + q) {
+		for _, r := range e.mustExec("EXPLAIN FORMAT=TREE " + q) {
 			fmt.Fprintln(&b, r[0])
 		}
 		return b.String()
@@ -429,7 +404,7 @@ func TestExplainNamesTheSource(t *testing.T) {
 			t.Errorf("EXPLAIN %s:\n%s\nwant %q and no Stripe call", tc.query, got, tc.want)
 		}
 	}
-	e.rows("SET stripe_source = 'live'")
+	e.mustExec("SET stripe_source = 'live'")
 	if got := plan("SELECT * FROM Customers"); !strings.Contains(got, "stripe: GET /v1/customers; GET /v1/customers?test_clock=") || strings.Contains(got, "mirror") {
 		t.Errorf("EXPLAIN live:\n%s", got)
 	}
@@ -440,7 +415,7 @@ func TestExplainNamesTheSource(t *testing.T) {
 func TestMirrorStatusVariables(t *testing.T) {
 	e := newMirrorEnv(t, 12)
 	got := map[string]string{}
-	for _, r := range e.rows("SHOW STATUS LIKE 'Stripe_mirror_%'") {
+	for _, r := range e.mustExec("SHOW STATUS LIKE 'Stripe_mirror_%'") {
 		got[r[0].(string)] = fmt.Sprint(r[1])
 	}
 	want := map[string]string{

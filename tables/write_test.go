@@ -172,14 +172,64 @@ func (f *stateFake) put(path string, obj map[string]any) {
 	f.order = append(f.order, path)
 }
 
-// writeEnv is an engine over a stateFake with writes enabled.
-type writeEnv struct {
-	t       *testing.T
-	fake    *stateFake
-	db      *Database
+// engineSession runs queries on an engine in one session, each with a
+// new query id and its text in the context, as a server's connection
+// does; writeEnv and mirrorEnv share it.
+type engineSession struct {
+	t       testing.TB
 	engine  *sqle.Engine
 	session *sql.BaseSession
 	pid     uint64
+}
+
+func newEngineSession(t testing.TB, engine *sqle.Engine) engineSession {
+	session := sql.NewBaseSession()
+	session.SetCurrentDatabase("stripe")
+	return engineSession{t: t, engine: engine, session: session}
+}
+
+// ctx is a query context carrying the query text, as a server's does.
+func (e *engineSession) ctx(q string) *sql.Context {
+	e.pid++
+	return sql.NewContext(e.t.Context(), sql.WithSession(e.session), sql.WithPid(e.pid), sql.WithQuery(q))
+}
+
+func (e *engineSession) exec(q string) ([]sql.Row, error) {
+	ctx := e.ctx(q)
+	_, iter, _, err := e.engine.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return sql.RowIterToRows(ctx, iter)
+}
+
+func (e *engineSession) mustExec(q string) []sql.Row {
+	e.t.Helper()
+	rows, err := e.exec(q)
+	if err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+	return rows
+}
+
+func (e *engineSession) wantErr(q string, parts ...string) {
+	e.t.Helper()
+	_, err := e.exec(q)
+	if err == nil {
+		e.t.Fatalf("%s: no error, want one containing %q", q, parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			e.t.Errorf("%s:\n error %q\n lacks %q", q, err, p)
+		}
+	}
+}
+
+// writeEnv is an engine over a stateFake with writes enabled.
+type writeEnv struct {
+	engineSession
+	fake *stateFake
+	db   *Database
 }
 
 func newWriteEnv(t *testing.T, key string, opts WriteOptions) *writeEnv {
@@ -193,49 +243,9 @@ func newWriteEnv(t *testing.T, key string, opts WriteOptions) *writeEnv {
 	}
 	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
 	db.EnableWrites(opts)
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	e := &writeEnv{t: t, fake: f, db: db, engine: engine, session: session}
-	engine.Analyzer.Catalog.RegisterFunction(e.ctx(""), db.Functions()...)
+	e := &writeEnv{engineSession: newEngineSession(t, sqle.NewDefault(memory.NewDBProvider(db))), fake: f, db: db}
+	e.engine.Analyzer.Catalog.RegisterFunction(e.ctx(""), db.Functions()...)
 	return e
-}
-
-// ctx is a query context carrying the query text, as a server's does.
-func (e *writeEnv) ctx(q string) *sql.Context {
-	e.pid++
-	return sql.NewContext(e.t.Context(), sql.WithSession(e.session), sql.WithPid(e.pid), sql.WithQuery(q))
-}
-
-func (e *writeEnv) exec(q string) ([]sql.Row, error) {
-	ctx := e.ctx(q)
-	_, iter, _, err := e.engine.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	return sql.RowIterToRows(ctx, iter)
-}
-
-func (e *writeEnv) mustExec(q string) []sql.Row {
-	e.t.Helper()
-	rows, err := e.exec(q)
-	if err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return rows
-}
-
-func (e *writeEnv) wantErr(q string, parts ...string) {
-	e.t.Helper()
-	_, err := e.exec(q)
-	if err == nil {
-		e.t.Fatalf("%s: no error, want one containing %q", q, parts)
-	}
-	for _, p := range parts {
-		if !strings.Contains(err.Error(), p) {
-			e.t.Errorf("%s:\n error %q\n lacks %q", q, err, p)
-		}
-	}
 }
 
 func sameLines(t *testing.T, what string, got, want []string) {
