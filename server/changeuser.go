@@ -93,6 +93,7 @@ type commandConn struct {
 	in       []byte // read from the socket, not yet looked at
 	out      []byte // looked at, for vitess
 	skip     int    // payload bytes of the current packet still to pass
+	readErr  error  // how the stream ended, once what was in in has gone
 	failures int
 
 	mu       sync.Mutex
@@ -128,6 +129,9 @@ func (c *commandConn) Read(p []byte) (int, error) {
 			c.out = c.out[n:]
 			return n, nil
 		}
+		if c.readErr != nil {
+			return 0, c.readErr
+		}
 		if c.opaque && len(c.in) == 0 {
 			return c.Conn.Read(p)
 		}
@@ -145,7 +149,15 @@ func (c *commandConn) Read(p []byte) (int, error) {
 			continue
 		}
 		if err := c.fill(); err != nil {
-			return 0, err
+			var ne net.Error
+			if len(c.in) == 0 || errors.As(err, &ne) && ne.Timeout() {
+				// Nothing held back, or a deadline: what is held
+				// is still whole to a later read.
+				return 0, err
+			}
+			// The stream ended inside a packet: vitess gets the bytes
+			// that came, to see the packet cut short, then the error.
+			c.out, c.in, c.readErr = append(c.out, c.in...), nil, err
 		}
 	}
 }
@@ -189,11 +201,15 @@ func (c *commandConn) scan() (bool, error) {
 	if !c.started {
 		// The handshake response or, with TLS, the SSL request: after
 		// that the bytes are TLS records, which only vitess can read.
-		if len(c.in) < 8 {
-			return false, nil
+		// A packet too short to hold the capabilities passes on whole,
+		// for vitess to refuse as malformed.
+		if length >= 4 {
+			if len(c.in) < 8 {
+				return false, nil
+			}
+			c.flags = binary.LittleEndian.Uint32(c.in[4:8])
 		}
 		c.started = true
-		c.flags = binary.LittleEndian.Uint32(c.in[4:8])
 		if c.flags&mysql.CapabilityClientSSL != 0 {
 			c.opaque = true
 			return true, nil

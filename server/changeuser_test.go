@@ -2,8 +2,11 @@ package server
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,5 +186,93 @@ func TestLargeStatementsPassThrough(t *testing.T) {
 	var s string
 	if err := db.QueryRow("SELECT {fn UCASE(?)}", "abc").Scan(&s); err != nil || s != "ABC" {
 		t.Fatalf("a prepared statement with an ODBC escape: %q, %v", s, err)
+	}
+}
+
+// A first packet too short to hold a handshake response's capabilities
+// is passed on for vitess to refuse as malformed, not held while the
+// wrapper waits for bytes that will never come; bytes a client sent
+// before closing reach vitess ahead of the end of the stream. Every read
+// has a deadline, so a wrapper that waits shows as a timeout here.
+func TestChangeUserWrapperPassesShortFirstPackets(t *testing.T) {
+	read := func(t *testing.T, c net.Conn) ([]byte, error) {
+		t.Helper()
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		return buf[:n], err
+	}
+	t.Run("a whole packet of 2 bytes, the client waiting", func(t *testing.T) {
+		client, server := net.Pipe()
+		defer client.Close()
+		cc := &commandConn{Conn: server}
+		defer cc.Close()
+		packet := []byte{2, 0, 0, 1, 0xAB, 0xCD}
+		go client.Write(packet)
+		var got []byte
+		for len(got) < len(packet) {
+			b, err := read(t, cc)
+			if err != nil {
+				t.Fatalf("after %q: %v, want the whole packet %q passed on", got, err, packet)
+			}
+			got = append(got, b...)
+		}
+		if !bytes.Equal(got, packet) {
+			t.Fatalf("passed on %q, want %q", got, packet)
+		}
+	})
+	for _, sent := range [][]byte{{2, 0}, {1, 0, 0, 1, 0xAB}, {9, 0, 0, 1, 'a', 'b'}} {
+		t.Run(fmt.Sprintf("%d bytes, then the client closes", len(sent)), func(t *testing.T) {
+			client, server := net.Pipe()
+			cc := &commandConn{Conn: server}
+			defer cc.Close()
+			go func() {
+				client.Write(sent)
+				client.Close()
+			}()
+			var got []byte
+			var err error
+			for err == nil {
+				var b []byte
+				b, err = read(t, cc)
+				got = append(got, b...)
+			}
+			if err != io.EOF || !bytes.Equal(got, sent) {
+				t.Fatalf("read %q then %v, want %q then EOF", got, err, sent)
+			}
+		})
+	}
+	t.Run("nothing sent", func(t *testing.T) {
+		client, server := net.Pipe()
+		defer client.Close()
+		cc := &commandConn{Conn: server}
+		defer cc.Close()
+		// vitess's read deadline reaches the socket through the wrapper.
+		cc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		n, err := cc.Read(make([]byte, 8))
+		if n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read %d bytes, %v; want the deadline's error", n, err)
+		}
+	})
+}
+
+// Through the server: a client whose handshake response is a 2-byte
+// packet is refused and disconnected (vitess: malformed handshake), not
+// left waiting.
+func TestChangeUserWrapperShortHandshakeIsRefused(t *testing.T) {
+	ts := start(t, Config{})
+	c, err := net.Dial("tcp", ts.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if seq, greeting := rawPacket(t, c); seq != 0 || len(greeting) == 0 || greeting[0] != 10 {
+		t.Fatalf("greeting: packet %d %q", seq, greeting)
+	}
+	writeRaw(t, c, 1, []byte{0xAB, 0xCD})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	rest, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("after a 2-byte handshake response: read %q, then %v; want the server to close the connection", rest, err)
 	}
 }
