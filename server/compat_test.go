@@ -352,3 +352,30 @@ func TestSessionTemporaryTables(t *testing.T) {
 		t.Errorf("items has %v rows after DROP TABLE", got)
 	}
 }
+
+// skipLiteral, which every rewrite uses to pass over what it must not
+// read: where each quoted text or comment ends, and nothing else skipped.
+func TestSkipLiteral(t *testing.T) {
+	for _, c := range []struct {
+		q       string
+		i, want int
+	}{
+		{"'it''s' x", 0, 7},
+		{`'a\'b' x`, 0, 6},
+		{"`a``b` x", 0, 6},
+		{`"a" x`, 0, 3},
+		{"'open", 0, 5},
+		{"# c\nx", 0, 3},
+		{"-- c\nx", 0, 4},
+		{"--c\nx", 0, 0},
+		{"/* c */x", 0, 7},
+		{"/* open", 0, 7},
+		{"/x", 0, 0},
+		{"a '", 0, 0},
+		{"a '", 2, 3},
+	} {
+		if got := skipLiteral(c.q, c.i); got != c.want {
+			t.Errorf("skipLiteral(%q, %d) = %d, want %d", c.q, c.i, got, c.want)
+		}
+	}
+}

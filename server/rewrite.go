@@ -33,26 +33,13 @@ func rewriteODBCEscapes(q string) string {
 	var b strings.Builder
 	open := 0 // escapes open, whose "}" is dropped
 	for i := 0; i < len(q); {
-		c := q[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			j := skipQuoted(q, i)
+		if j := skipLiteral(q, i); j > i {
 			b.WriteString(q[i:j])
 			i = j
-		case c == '#' || (c == '-' && strings.HasPrefix(q[i:], "-- ")):
-			j := strings.IndexByte(q[i:], '\n')
-			if j < 0 {
-				j = len(q) - i
-			}
-			b.WriteString(q[i : i+j])
-			i += j
-		case c == '/' && strings.HasPrefix(q[i:], "/*"):
-			j := strings.Index(q[i+2:], "*/")
-			if j < 0 {
-				j = len(q) - i - 4
-			}
-			b.WriteString(q[i : i+j+4])
-			i += j + 4
+			continue
+		}
+		c := q[i]
+		switch {
 		case c == '{':
 			k := i + 1
 			for k < len(q) && q[k] == ' ' {
@@ -104,6 +91,27 @@ func skipQuoted(q string, i int) int {
 		}
 	}
 	return len(q)
+}
+
+// skipLiteral returns the index after the quoted string, quoted name or
+// comment that starts at i (a # or -- comment's line end is not part of
+// it), or i when none does: what the rewrites pass over unread.
+func skipLiteral(q string, i int) int {
+	switch c := q[i]; {
+	case c == '\'' || c == '"' || c == '`':
+		return skipQuoted(q, i)
+	case c == '#' || (c == '-' && strings.HasPrefix(q[i:], "-- ")):
+		if j := strings.IndexByte(q[i:], '\n'); j >= 0 {
+			return i + j
+		}
+		return len(q)
+	case c == '/' && strings.HasPrefix(q[i:], "/*"):
+		if j := strings.Index(q[i+2:], "*/"); j >= 0 {
+			return i + 2 + j + 2
+		}
+		return len(q)
+	}
+	return i
 }
 
 // helpStatement matches MySQL's server-side HELP 'topic' (the mysql client

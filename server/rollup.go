@@ -68,21 +68,15 @@ func rewriteRollup(q string) (string, error) {
 // a quoted name or a comment.
 func insideQuote(q string, p int) bool {
 	for i := 0; i < len(q) && i < p; {
-		c := q[i]
-		var j int
+		j := skipLiteral(q, i)
 		switch {
-		case c == '\'' || c == '"' || c == '`':
-			j = skipQuoted(q, i)
-		case c == '#' || (c == '-' && strings.HasPrefix(q[i:], "-- ")) || (c == '/' && strings.HasPrefix(q[i:], "/*")):
-			j = skipComment(q, i)
-		default:
+		case j == i:
 			i++
-			continue
-		}
-		if p < j {
+		case p < j:
 			return true
+		default:
+			i = j
 		}
-		i = j
 	}
 	return false
 }

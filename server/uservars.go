@@ -47,16 +47,13 @@ func rewriteAssignments(q string) string {
 func rewriteAssignRange(q string, last map[string]string) string {
 	var b strings.Builder
 	for i := 0; i < len(q); {
+		if j := skipLiteral(q, i); j > i {
+			b.WriteString(q[i:j])
+			i = j
+			continue
+		}
 		c := q[i]
 		switch {
-		case c == '\'' || c == '"' || c == '`':
-			j := skipQuoted(q, i)
-			b.WriteString(q[i:j])
-			i = j
-		case c == '#' || (c == '-' && strings.HasPrefix(q[i:], "-- ")) || (c == '/' && strings.HasPrefix(q[i:], "/*")):
-			j := skipComment(q, i)
-			b.WriteString(q[i:j])
-			i = j
 		case c == '@' && (i+1 >= len(q) || q[i+1] != '@') && (i == 0 || q[i-1] != '@'):
 			name, end := userVarName(q, i+1)
 			if name == "" {
@@ -97,12 +94,12 @@ func rewriteAssignRange(q string, last map[string]string) string {
 func assignedExprEnd(q string, i int) int {
 	depth, cases := 0, 0
 	for i < len(q) {
+		if j := skipLiteral(q, i); j > i {
+			i = j
+			continue
+		}
 		c := q[i]
 		switch {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(q, i)
-		case c == '#' || (c == '-' && strings.HasPrefix(q[i:], "-- ")) || (c == '/' && strings.HasPrefix(q[i:], "/*")):
-			i = skipComment(q, i)
 		case c == '(':
 			depth++
 			i++
@@ -154,21 +151,6 @@ func userVarName(q string, i int) (string, int) {
 		j++
 	}
 	return q[i:j], j
-}
-
-func skipComment(q string, i int) int {
-	if q[i] == '/' {
-		j := strings.Index(q[i+2:], "*/")
-		if j < 0 {
-			return len(q)
-		}
-		return i + 2 + j + 2
-	}
-	j := strings.IndexByte(q[i:], '\n')
-	if j < 0 {
-		return len(q)
-	}
-	return i + j
 }
 
 // firstWord returns the statement's first word and where it ends.
