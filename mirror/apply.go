@@ -300,8 +300,15 @@ func createdOf(obj stripeapi.Object) int64 {
 }
 
 // commit writes the batch, with the meta of the tables it changed, and
-// publishes the counters. sync makes it durable before it returns.
-func (x *txn) commit(sync bool) error {
+// publishes the counters. sync makes it durable before it returns. The
+// batch is closed whatever happens; on an error nothing of it is written
+// and nothing in memory moves.
+func (x *txn) commit(sync bool) (err error) {
+	defer func() {
+		if cerr := x.b.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("mirror: close batch: %w", cerr)
+		}
+	}()
 	x.m.mu.Lock()
 	metas := map[*table]tableMeta{}
 	for t := range x.tableMeta {
@@ -325,6 +332,11 @@ func (x *txn) commit(sync bool) error {
 	if sync {
 		opt = pebble.Sync
 	}
+	if x.m.failCommit != nil {
+		if err := x.m.failCommit(); err != nil {
+			return fmt.Errorf("mirror: commit: %w", err)
+		}
+	}
 	if err := x.b.Commit(opt); err != nil {
 		return fmt.Errorf("mirror: commit: %w", err)
 	}
@@ -335,7 +347,7 @@ func (x *txn) commit(sync bool) error {
 		t.meta.Backfilled += x.backfill[t]
 	}
 	x.m.mu.Unlock()
-	return x.b.Close()
+	return nil
 }
 
 // abort drops the batch.

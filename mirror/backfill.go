@@ -102,16 +102,27 @@ func (m *Mirror) backfillTable(ctx context.Context, t *table) error {
 	t.meta.State, t.meta.Backfilled, t.meta.BackfillStart = StateBackfilling, 0, version
 	from := start.Add(-m.cfg.Overlap).Unix()
 	moveCursor := m.cursor == 0 || m.cursor > from
-	if moveCursor {
-		m.cursor = from
-	}
 	m.mu.Unlock()
 	x := m.newTxn()
 	x.tableMeta[t] = true
+	var err error
 	if moveCursor {
-		_ = x.b.Set(cursorKey, int64Bytes(from), nil)
+		err = x.b.Set(cursorKey, int64Bytes(from), nil)
 	}
-	err := x.commit(true)
+	if err != nil {
+		x.abort()
+	} else {
+		err = x.commit(true)
+	}
+	if err == nil && moveCursor {
+		// Only once it is on disk: the cursor in memory never says more
+		// than the store does.
+		m.mu.Lock()
+		if m.cursor == 0 || m.cursor > from {
+			m.cursor = from
+		}
+		m.mu.Unlock()
+	}
 	if err == nil {
 		var empty bool
 		if empty, err = m.empty(t); empty {

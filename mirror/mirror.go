@@ -189,6 +189,9 @@ type Mirror struct {
 	done     sync.WaitGroup
 
 	retry time.Duration // wait before a failed backfill is tried again
+	// failCommit, if set (by tests), is asked before every commit and
+	// fails it with its error, as a store that cannot write would.
+	failCommit func() error
 
 	closeOnce sync.Once
 	closeErr  error
