@@ -239,7 +239,11 @@ func (m *Mirror) writeSnapshots(t *table, objs []stripeapi.Object, version int64
 }
 
 // sweep leaves a soft tombstone for every object of t older than version:
-// the backfill that started at version did not return it.
+// the backfill that started at version did not return it. Only whole
+// seconds are compared: an event's snapshot carries the start of its
+// second, so an object created in the backfill's first second, after the
+// read passed its place, reads as older than the backfill in nanoseconds,
+// though it is not.
 func (m *Mirror) sweep(t *table, version int64) error {
 	prefix := tablePrefix(kindPrimary, t.name)
 	var stale []string
@@ -249,7 +253,7 @@ func (m *Mirror) sweep(t *table, version int64) error {
 	}
 	for ok := it.First(); ok; ok = it.Next() {
 		p, ok := decodePrimary(it.Value())
-		if ok && !p.gone() && p.version < version {
+		if ok && !p.gone() && second(p.version) < second(version) {
 			stale = append(stale, string(it.Key()[len(prefix):]))
 		}
 	}
@@ -277,7 +281,7 @@ func (m *Mirror) sweepBatch(t *table, ids []string, version int64) error {
 			x.abort()
 			return err
 		}
-		if p, _ := decodePrimary(raw); !ok || p.gone() || p.version >= version {
+		if p, _ := decodePrimary(raw); !ok || p.gone() || second(p.version) >= second(version) {
 			continue
 		}
 		if _, err := x.put(t, stripeapi.Object{"id": id}, version, true, sweep); err != nil {
