@@ -213,6 +213,23 @@ func TestRewriteODBCEscapes(t *testing.T) {
 		"SELECT '{fn not me}', `{d`, \"{ts}\" -- {fn x}\nFROM t": "SELECT '{fn not me}', `{d`, \"{ts}\" -- {fn x}\nFROM t",
 		"SELECT JSON_EXTRACT('{\"a\": 1}', '$.a')":               "SELECT JSON_EXTRACT('{\"a\": 1}', '$.a')",
 		"SELECT 'it''s {fn x}', {fn NOW()}":                      "SELECT 'it''s {fn x}', NOW()",
+		// MySQL reads {d expr} of a non-literal as expr.
+		"SELECT {d NOW()}, {ts '2020-01-02 03:04:05'}": "SELECT NOW(), TIMESTAMP '2020-01-02 03:04:05'",
+		// Braces that close no escape stay, for the parser to refuse.
+		"SELECT '}', 1 }":                "SELECT '}', 1 }",
+		"SELECT {fn NOW()} }":            "SELECT NOW() }",
+		"SELECT {d '2020-01-02'}}":       "SELECT DATE '2020-01-02'}",
+		"SELECT {fn CONCAT('a', {x})}":   "SELECT {fn CONCAT('a', {x})}",
+		"SELECT {fn UCASE({x} )} FROM t": "SELECT {fn UCASE({x} )} FROM t",
+		// An escape is one expression (a join for oj), closed: anything
+		// else is left as sent, for the parser to refuse.
+		"SELECT {fn NOW() FROM t }":                             "SELECT {fn NOW() FROM t }",
+		"SELECT {fn NOW(), 1}":                                  "SELECT {fn NOW(), 1}",
+		"SELECT {fn NOW()":                                      "SELECT {fn NOW()",
+		"SELECT {fn LCASE({fn NOW() FROM t})}":                  "SELECT {fn LCASE({fn NOW() FROM t})}",
+		"SELECT * FROM {oj a LEFT JOIN b ON a.x = b.x WHERE 1}": "SELECT * FROM {oj a LEFT JOIN b ON a.x = b.x WHERE 1}",
+		"SELECT 1 FROM t WHERE a LIKE 'x!%' {escape '!'}":       "SELECT 1 FROM t WHERE a LIKE 'x!%' ESCAPE '!'",
+		"SELECT {fn UCASE(?)}, {fn IFNULL(@a := 1, 2)}":         "SELECT UCASE(?), IFNULL(@a := 1, 2)",
 	} {
 		if got := rewriteODBCEscapes(in); got != want {
 			t.Errorf("rewriteODBCEscapes(%q)\n = %q\nwant %q", in, got, want)
@@ -227,6 +244,14 @@ func TestStatementsToolsSend(t *testing.T) {
 	got := queryStrings(t, db, "SELECT concat({fn YEAR({d '2020-03-04'})}, ' ', {ts '2020-01-02 03:04:05'}, ' ', {fn UCASE(name)}) FROM items WHERE id = 1")
 	if want := []string{"2020 2020-01-02 03:04:05 APPLE"}; !slicesEqual(got, want) {
 		t.Errorf("ODBC escapes gave %v, want %v", got, want)
+	}
+	// What MySQL's parser refuses is a syntax error here too, not
+	// mended by the rewrite: a brace closing no escape, an escape
+	// holding more than an expression.
+	for _, q := range []string{"SELECT 1 }", "SELECT {fn UCASE(name)} } FROM items", "SELECT {fn UCASE(name) FROM items}", "SELECT {fn UCASE(name)"} {
+		if _, err := db.Exec(q); err == nil || mysqlError(t, err).Number != 1064 {
+			t.Errorf("%s: %v, want a syntax error (1064)", q, err)
+		}
 	}
 	// mycli's start-up query and the mysql client's server-side help.
 	for _, q := range []string{"SELECT name FROM mysql.help_topic", "SELECT * FROM mysql.help_keyword WHERE name LIKE 'SEL%'", "help 'select'", "HELP 'contents'"} {

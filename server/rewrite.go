@@ -1,75 +1,151 @@
 package server
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/dolthub/vitess/go/vt/sqlparser"
 )
 
 // Statements clients send that go-mysql-server's parser does not take, and
 // the equivalent it does; each rewrite leaves every other text untouched.
 
-// odbcEscapes are the ODBC escape sequences ({fn YEAR(x)}, {d '…'}, …)
-// that the MariaDB ODBC driver passes through to the server (Tableau,
-// Power BI and Excel send them), with MySQL's reading of each.
-var odbcEscapes = map[string]string{
-	"fn":     "",
-	"d":      "DATE ",
-	"t":      "TIME ",
-	"ts":     "TIMESTAMP ",
-	"oj":     "",
-	"escape": "ESCAPE ",
-	"call":   "CALL ",
+// odbcEscape is one kind of ODBC escape sequence ({fn YEAR(x)}, {d '…'},
+// …) that the MariaDB ODBC driver passes through to the server (Tableau,
+// Power BI and Excel send them): what MySQL reads it as.
+type odbcEscape struct {
+	prefix string // put before the escape's contents
+	// literal: the prefix goes only before a string literal (MySQL reads
+	// {d '2020-01-02'} as DATE '2020-01-02', {d expr} as expr).
+	literal bool
+	// probe is a statement that parses, with the contents in place of %s,
+	// only if the contents are what the escape may hold.
+	probe string
+}
+
+var odbcEscapes = map[string]odbcEscape{
+	"fn":     {probe: "SELECT %s"},
+	"d":      {prefix: "DATE ", literal: true, probe: "SELECT %s"},
+	"t":      {prefix: "TIME ", literal: true, probe: "SELECT %s"},
+	"ts":     {prefix: "TIMESTAMP ", literal: true, probe: "SELECT %s"},
+	"oj":     {probe: "SELECT 1 FROM %s"},
+	"escape": {prefix: "ESCAPE ", probe: "SELECT %s"},
+	"call":   {prefix: "CALL ", probe: "CALL %s"},
 }
 
 // rewriteODBCEscapes replaces ODBC escape sequences outside quotes and
 // comments by what MySQL reads them as: {fn F(x)} is F(x), {d '2020-01-02'}
 // is DATE '2020-01-02', {ts …} TIMESTAMP, {t …} TIME, {oj …} the outer
-// join inside it. Sequences nest ({fn UCASE({fn LEFT(x, 1)})}).
+// join inside it. Sequences nest ({fn UCASE({fn LEFT(x, 1)})}). MySQL's
+// parser reads an escape as one expression (or join) in braces, so an
+// escape that is not closed, or holds more than that, is left as sent
+// for the engine's parser to refuse, as is a brace that belongs to no
+// escape: dropping braces must not make a statement MySQL refuses run.
 func rewriteODBCEscapes(q string) string {
 	if !strings.Contains(q, "{") {
 		return q
 	}
 	var b strings.Builder
-	open := 0 // escapes open, whose "}" is dropped
 	for i := 0; i < len(q); {
 		if j := skipLiteral(q, i); j > i {
 			b.WriteString(q[i:j])
 			i = j
 			continue
 		}
-		c := q[i]
-		switch {
-		case c == '{':
-			k := i + 1
-			for k < len(q) && q[k] == ' ' {
-				k++
-			}
-			e := k
-			for e < len(q) && unicode.IsLetter(rune(q[e])) {
-				e++
-			}
-			repl, ok := odbcEscapes[strings.ToLower(q[k:e])]
-			if !ok || e == k || e == len(q) || !(q[e] == ' ' || q[e] == '\'' || q[e] == '(') {
-				b.WriteByte(c)
-				i++
-				continue
-			}
-			b.WriteString(repl)
-			open++
-			i = e
-			for i < len(q) && q[i] == ' ' {
-				i++
-			}
-		case c == '}' && open > 0:
-			open--
+		if q[i] != '{' {
+			b.WriteByte(q[i])
 			i++
-		default:
-			b.WriteByte(c)
-			i++
+			continue
 		}
+		if repl, end, ok := rewriteODBCEscape(q, i); ok {
+			b.WriteString(repl)
+			i = end
+			continue
+		}
+		// Not an escape: the brace, and what is inside it, as sent.
+		b.WriteByte('{')
+		i++
 	}
 	return b.String()
+}
+
+// rewriteODBCEscape rewrites the escape sequence whose "{" is at i: what
+// MySQL reads it as and the index after its "}"; false if there is no
+// whole escape there.
+func rewriteODBCEscape(q string, i int) (string, int, bool) {
+	k := i + 1
+	for k < len(q) && isSpace(q[k]) {
+		k++
+	}
+	e := k
+	for e < len(q) && unicode.IsLetter(rune(q[e])) {
+		e++
+	}
+	esc, ok := odbcEscapes[strings.ToLower(q[k:e])]
+	if !ok || e == len(q) || !(isSpace(q[e]) || q[e] == '\'' || q[e] == '(') {
+		return "", 0, false
+	}
+	end := closingBrace(q, i)
+	if end < 0 {
+		return "", 0, false
+	}
+	inner := strings.TrimSpace(rewriteODBCEscapes(q[e:end]))
+	stmt, err := sqlparser.Parse(fmt.Sprintf(esc.probe, rewriteAssignments(inner)))
+	if err != nil || !odbcProbeIsWhole(stmt) {
+		return "", 0, false
+	}
+	prefix := esc.prefix
+	if esc.literal {
+		prefix = ""
+		if v, ok := stmt.(*sqlparser.Select).SelectExprs[0].(*sqlparser.AliasedExpr).Expr.(*sqlparser.SQLVal); ok && v.Type == sqlparser.StrVal {
+			prefix = esc.prefix
+		}
+	}
+	return prefix + inner, end + 1, true
+}
+
+// odbcProbeIsWhole reports whether an escape's probe statement is only
+// what the escape may hold: one unnamed expression, or one FROM clause,
+// and nothing after it.
+func odbcProbeIsWhole(stmt sqlparser.Statement) bool {
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok {
+		_, ok = stmt.(*sqlparser.Call)
+		return ok
+	}
+	if len(sel.From) > 0 {
+		return sqlparser.String(sel) == "select 1 from "+sqlparser.String(sel.From)
+	}
+	if len(sel.SelectExprs) != 1 {
+		return false
+	}
+	ae, ok := sel.SelectExprs[0].(*sqlparser.AliasedExpr)
+	return ok && ae.As.IsEmpty() && sqlparser.String(sel) == "select "+sqlparser.String(ae.Expr)
+}
+
+// closingBrace returns the index of the "}" that closes the "{" at i
+// (braces nest; quoted text and comments are passed over), or -1.
+func closingBrace(q string, i int) int {
+	depth := 0
+	for i < len(q) {
+		if j := skipLiteral(q, i); j > i {
+			i = j
+			continue
+		}
+		switch q[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return -1
 }
 
 // skipQuoted returns the index after the quoted string starting at i,
