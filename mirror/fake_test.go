@@ -30,6 +30,7 @@ type fakeStripe struct {
 	retention int64                     // >0: created[gte] older than now−retention is refused
 	skew      time.Duration             // how far Stripe's clock is behind the test's
 	now       func() time.Time
+	onGet     func() // if set, called (without f.mu) before a retrieve is answered
 }
 
 type fakeEvent struct {
@@ -69,6 +70,12 @@ func (f *fakeStripe) show(id string) {
 }
 
 func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	onGet := f.onGet
+	f.mu.Unlock()
+	if onGet != nil && r.URL.Path != "/v1/events" {
+		onGet()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")

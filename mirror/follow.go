@@ -164,11 +164,27 @@ func (m *Mirror) poll(ctx context.Context) error {
 	if m.cfg.Client == nil {
 		return errors.New("mirror: no Stripe client to poll events with")
 	}
-	var info stripeapi.CallInfo
-	sent := m.clock()
-	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(from, 10)}}, stripeapi.WithCallInfo(&info))
+	// The skew is read from the Date of the page whose round trip was the
+	// shortest, timed around that request alone: a poll's whole length
+	// includes applying events (re-fetches, a slow disk), and a long
+	// catch-up would read as clock skew and never advance the cursor.
+	var (
+		info     stripeapi.CallInfo
+		pageSent time.Time
+		pages    int
+		clockAt  serverClock
+	)
+	it := m.cfg.Client.List(ctx, pollPath, stripeapi.Params{{Key: "created[gte]", Value: strconv.FormatInt(from, 10)}},
+		stripeapi.WithCallInfo(&info), stripeapi.WithBeforePage(func() error { pageSent = m.clock(); return nil }))
+	fetched := func() {
+		if p := it.Pages(); p != pages {
+			pages = p
+			clockAt.observe(info.ServerTime, pageSent, m.clock())
+		}
+	}
 	page := make([]event, 0, pollPage)
 	for it.Next() {
+		fetched()
 		ev, err := parseEvent(it.Object())
 		if err != nil {
 			m.log.Warn("mirror: event skipped", "err", err)
@@ -182,7 +198,8 @@ func (m *Mirror) poll(ctx context.Context) error {
 			page = page[:0]
 		}
 	}
-	skewed := m.observeServerTime(info.ServerTime, sent, m.clock())
+	fetched()
+	skewed := clockAt.ok && m.observeServerTime(clockAt.server, clockAt.sent, clockAt.got)
 	if err := it.Err(); err != nil {
 		if isRetentionError(err) {
 			return m.rebackfill(start, "Stripe no longer serves the events after the cursor: "+err.Error())
@@ -202,6 +219,26 @@ func (m *Mirror) poll(ctx context.Context) error {
 		return nil
 	}
 	return m.advance(start, cursor)
+}
+
+// maxClockRoundTrip is the longest request whose Date is used to measure
+// the skew: the Date's whole seconds and half of this round trip stay
+// within skewSlack.
+const maxClockRoundTrip = time.Second
+
+// serverClock keeps the Date of the response with the shortest round trip
+// of a poll, and the local instants its request was sent and answered.
+type serverClock struct {
+	server, sent, got time.Time
+	ok                bool
+}
+
+func (c *serverClock) observe(server, sent, got time.Time) {
+	rt := got.Sub(sent)
+	if server.IsZero() || sent.IsZero() || rt < 0 || rt > maxClockRoundTrip || (c.ok && rt > c.got.Sub(c.sent)) {
+		return
+	}
+	*c = serverClock{server: server, sent: sent, got: got, ok: true}
 }
 
 // isRetentionError reports Stripe's refusal of a created range older than

@@ -2,6 +2,7 @@ package mirror
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -259,5 +260,48 @@ func TestLocalClockAheadOfStripe(t *testing.T) {
 	}
 	if skew := time.Duration(m.skew.Load()); skew < 115*time.Second || skew > 125*time.Second {
 		t.Errorf("measured skew %v, want ~2m", skew)
+	}
+}
+
+// TestSlowPollStillAdvancesTheCursor: a poll whose applying takes long
+// (here five re-fetches of a second each, between its two pages) is no
+// clock skew: the skew is measured on a page's own round trip, so the
+// poll applies everything and moves the cursor.
+func TestSlowPollStillAdvancesTheCursor(t *testing.T) {
+	e := newEnv(t, "Customers")
+	m := e.openStore()
+	start := e.clock.now()
+	now := start.Unix()
+	for i := range 5 {
+		id := fmt.Sprint("cus_", i)
+		applyAll(t, m, ev("evt_a"+id, "customer.created", now-2, cus(id, now-2, "name", "a")))
+		// The same second, other values: a conflict, settled by a re-fetch.
+		e.fake.add("evt_b"+id, "customer.updated", now-2, cus(id, now-2, "name", "b"), true)
+		e.fake.objects["/v1/customers/"+id] = cus(id, now-2, "name", "c")
+	}
+	for i := range 145 {
+		id := fmt.Sprint("cus_n", i)
+		e.fake.add("evt_"+id, "customer.created", now-50+int64(i/10), cus(id, now-50+int64(i/10)), true)
+	}
+	e.fake.onGet = func() { e.clock.add(time.Second) }
+	if err := m.poll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.fake.gets) != 5 || e.fake.lists != 2 {
+		t.Fatalf("%d re-fetches, %d event pages; want 5 and 2 (the re-fetches between the pages)", len(e.fake.gets), e.fake.lists)
+	}
+	if skew := time.Duration(m.skew.Load()); skew != 0 {
+		t.Errorf("skew = %v after a slow poll, want 0 (the clocks agree)", skew)
+	}
+	if c, want := memCursor(m), start.Add(-time.Minute).Unix(); c != want {
+		t.Errorf("cursor = %d, want the poll's start − overlap = %d", c, want)
+	}
+	if st := m.Status()[0]; st.EventsApplied != 155 || st.Objects != 150 {
+		t.Errorf("Status = %+v, want 155 events applied (5 before, 150 in the poll), 150 objects", st)
+	}
+	for i := range 5 {
+		if got := name(t, m, fmt.Sprint("cus_", i)); got != "c" {
+			t.Errorf("cus_%d name = %v, want c (re-fetched)", i, got)
+		}
 	}
 }
