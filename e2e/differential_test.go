@@ -161,7 +161,7 @@ func newDiffRunner(tb testing.TB) *diffRunner {
 
 	refs := map[string][]string{}
 	for _, def := range catalog.Builtin().Tables() {
-		t := &diffTable{def: def, sample: d.readTable(tb, def)}
+		t := &diffTable{def: def, sample: readTable(tb, d.ctx, d.off.conn, def)}
 		t.fullScan = stripeCalls(d.explain(d.off, "SELECT Id FROM "+def.Name))
 		if c, ok := def.Column("Created"); ok && !c.Nullable && c.Type == catalog.Timestamp {
 			t.created = map[string]time.Time{}
@@ -188,12 +188,13 @@ func (d *diffRunner) scalar(tb testing.TB, side *diffSide, q string) string {
 	return s.String
 }
 
-// readTable reads every row of a table with pushdown off, typed by the
-// catalog: string, int64, float64, bool, time.Time, decoded JSON or nil.
-func (d *diffRunner) readTable(tb testing.TB, def *catalog.Table) []map[string]any {
+// readTable reads every row of a table on c, typed by the catalog, as
+// genWhere wants them: string, int64, float64, bool, time.Time, decoded
+// JSON or nil, by column name.
+func readTable(tb testing.TB, ctx context.Context, c *sql.Conn, def *catalog.Table) []map[string]any {
 	tb.Helper()
 	q := "SELECT * FROM " + def.Name
-	rows, err := d.off.conn.QueryContext(d.ctx, q)
+	rows, err := c.QueryContext(ctx, q)
 	if err != nil {
 		tb.Fatalf("%s: %v", q, err)
 	}

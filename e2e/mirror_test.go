@@ -6,13 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -232,125 +228,4 @@ func openTestMirror(t testing.TB, names []string, cat *catalog.Catalog, client *
 	})
 	db.SetMirror(m)
 	return m
-}
-
-// TestMirrorDifferentialWhere: random WHERE clauses (genWhere, as the
-// pushdown differential test makes them) over every mirrorable table
-// answer the same ids through the mirror as live, and the mirror's
-// answers cost no Stripe call. Closing the mirror at the end checks that
-// every store iterator a query opened was closed.
-//
-//	STRIPESQL_MIRROR_DIFF_CASES=5000 go test -run TestMirrorDifferentialWhere ./e2e
-func TestMirrorDifferentialWhere(t *testing.T) {
-	cases := 1000
-	if testing.Short() {
-		cases = 200
-	}
-	if n, err := strconv.Atoi(os.Getenv("STRIPESQL_MIRROR_DIFF_CASES")); err == nil && n > 0 {
-		cases = n
-	}
-	var names []string
-	for _, def := range mirror.Mirrorable(catalog.Builtin()) {
-		names = append(names, def.Name)
-	}
-	e := newEnv(t, withMirror(names...), withConns(3), withQuietLogs(), withReadOnly())
-	waitMirrorReady(t, e, names...)
-	live, routed := pinnedConn(t, e), pinnedConn(t, e)
-	mustExec(t, live, "SET stripe_source = 'live'")
-	mustExec(t, routed, "SET stripe_source = 'mirror'")
-	var defs []*catalog.Table
-	samples := map[string][]map[string]any{}
-	for _, name := range names {
-		def, _ := catalog.Builtin().Lookup(name)
-		defs = append(defs, def)
-		samples[name] = sampleRows(t, live, def)
-	}
-	compared, rows := 0, 0
-	for i := range cases {
-		def := defs[i%len(defs)]
-		r := rand.New(rand.NewPCG(uint64(i), 0x6d6972726f72))
-		q := "SELECT Id FROM " + def.Name + " WHERE " + genWhere(r, def, samples[def.Name])
-		want, werr := connIDs(t, live, q)
-		got, gerr := connIDs(t, routed, q)
-		switch {
-		case werr != nil || gerr != nil:
-			if (werr == nil) != (gerr == nil) {
-				t.Errorf("case %d: %s\n live error %v\n mirror error %v", i, q, werr, gerr)
-			}
-			continue
-		case !slices.Equal(got, want):
-			t.Errorf("case %d: %s\n mirror %d ids %v\n live   %d ids %v", i, q, len(got), head1(got), len(want), head1(want))
-		}
-		if n := statusValue(t, routed, "Stripe_calls"); n != "0" {
-			t.Errorf("case %d: %s: Stripe_calls = %s through the mirror", i, q, n)
-		}
-		compared++
-		rows += len(want)
-	}
-	t.Logf("%d WHERE clauses over %d tables: %d compared (%d rows), the rest failed on both", cases, len(defs), compared, rows)
-	if compared < cases/2 || rows == 0 {
-		t.Errorf("only %d of %d clauses compared (%d rows): the test shows little", compared, cases, rows)
-	}
-}
-
-func head1(ids []string) []string { return ids[:min(len(ids), 5)] }
-
-// connIDs runs q and returns the first column, sorted; or the error.
-func connIDs(t *testing.T, c *sql.Conn, q string) ([]string, error) {
-	t.Helper()
-	rows, err := c.QueryContext(t.Context(), q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id sql.NullString
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id.String)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	slices.Sort(ids)
-	return ids, nil
-}
-
-// sampleRows reads def's rows as genWhere wants them: by column name,
-// typed (string, int64, float64, bool, time.Time, decoded JSON or nil).
-func sampleRows(t *testing.T, c *sql.Conn, def *catalog.Table) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, row := range connRows(t, c, "SELECT * FROM "+def.Name) {
-		m := map[string]any{}
-		for i, col := range def.Columns {
-			s := row[i]
-			if s == "NULL" {
-				m[col.Name] = nil
-				continue
-			}
-			var v any = s
-			var err error
-			switch col.Type {
-			case catalog.Integer:
-				v, err = strconv.ParseInt(s, 10, 64)
-			case catalog.Float:
-				v, err = strconv.ParseFloat(s, 64)
-			case catalog.Boolean:
-				v = s == "1"
-			case catalog.Timestamp:
-				v, err = time.Parse(time.DateTime, s)
-			case catalog.JSON:
-				err = json.Unmarshal([]byte(s), &v)
-			}
-			if err != nil {
-				t.Fatalf("%s.%s: %q: %v", def.Name, col.Name, s, err)
-			}
-			m[col.Name] = v
-		}
-		out = append(out, m)
-	}
-	return out
 }
