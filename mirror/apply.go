@@ -60,7 +60,8 @@ const (
 	// or a tombstone: a re-fetch's answer, or a write's response (read your
 	// writes), is the newest thing known at that instant.
 	force
-	// sweep, with deleted, leaves a soft tombstone (primary.swept).
+	// sweep, with deleted, leaves a soft tombstone (primary.swept): for an
+	// object a backfill did not list, or a re-fetch did not find.
 	sweep
 	// backfill compares as compare does; during the first backfill of an
 	// empty table it writes blind (table.fresh).

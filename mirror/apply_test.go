@@ -188,3 +188,40 @@ func TestEventOfAnObjectWithoutIDIsSkipped(t *testing.T) {
 		t.Errorf("%d events recorded as applied, want 2 (the preview is consumed, not retried)", n)
 	}
 }
+
+// TestRefetchNotFoundIsASoftTombstone: a re-fetch that finds nothing hides
+// the object, but a snapshot of a later second shows it again (Stripe may
+// answer 404 for an object out of sight: a customer behind its test
+// clock); a deletion event's tombstone stays final.
+func TestRefetchNotFoundIsASoftTombstone(t *testing.T) {
+	e := newEnv(t, "Customers")
+	m := e.openStore()
+	sec := e.clock.now().Unix()
+	e.fake.objects["/v1/customers/cus_x"] = nil // 404
+	applyAll(t, m, ev("evt_1", "customer.updated", sec, cus("cus_x", 50, "name", "a")))
+	applyAll(t, m, ev("evt_2", "customer.updated", sec, cus("cus_x", 50, "name", "b")))
+	if !slices.Equal(e.fake.gets, []string{"/v1/customers/cus_x"}) {
+		t.Fatalf("re-fetches %v, want one of cus_x", e.fake.gets)
+	}
+	if got := all(t, m, "Customers", Query{}); len(got) != 0 {
+		t.Fatalf("after a re-fetch 404 Objects = %v, want nothing", ids(got))
+	}
+	// An older snapshot does not bring it back; a later one does.
+	applyAll(t, m, ev("evt_0", "customer.updated", sec-1, cus("cus_x", 50, "name", "old")))
+	if got := all(t, m, "Customers", Query{}); len(got) != 0 {
+		t.Errorf("an older snapshot brought it back: %v", ids(got))
+	}
+	applyAll(t, m, ev("evt_3", "customer.updated", sec+1, cus("cus_x", 50, "name", "d")))
+	if got := name(t, m, "cus_x"); got != "d" {
+		t.Errorf("after a later event name = %v, want d (the 404 was no deletion)", got)
+	}
+	if n := count(t, m, "Customers"); n != 1 {
+		t.Errorf("Count = %d, want 1", n)
+	}
+	// A deletion event is final.
+	applyAll(t, m, ev("evt_4", "customer.deleted", sec+2, cus("cus_x", 50, "name", "d")))
+	applyAll(t, m, ev("evt_5", "customer.updated", sec+3, cus("cus_x", 50, "name", "e")))
+	if got := all(t, m, "Customers", Query{}); len(got) != 0 {
+		t.Errorf("after a deletion event Objects = %v, want nothing", ids(got))
+	}
+}

@@ -370,17 +370,24 @@ func (m *Mirror) applyEvents(ctx context.Context, evs []event) error {
 
 // refetch settles a conflict between two snapshots of one second by
 // reading the object from Stripe and storing the answer with the read's
-// time; a 404 deletes it. ev, if not nil, is the event that conflicted: it
-// is recorded as applied in the same batch. A table without a retrieve
-// endpoint keeps the newer-arrived snapshot.
+// time. A 404 leaves a soft tombstone, which a snapshot of a later second
+// replaces: the object may only be out of sight (a customer hidden by its
+// test clock, a read served before the write is visible everywhere); only
+// Stripe's own word, an answer marked deleted or a deletion event, leaves
+// a hard one. ev, if not nil, is the event that conflicted: it is recorded
+// as applied in the same batch. A table without a retrieve endpoint keeps
+// the newer-arrived snapshot.
 func (m *Mirror) refetch(ctx context.Context, t *table, obj stripeapi.Object, ev *event) error {
 	at := m.now()
-	fresh, deleted := obj, false
+	fresh, deleted, h := obj, false, force
 	if path, ok := retrievePath(t, obj); ok && m.cfg.Client != nil {
 		got, err := m.cfg.Client.Get(ctx, path, nil)
 		switch {
 		case stripeapi.IsNotFound(err):
 			deleted = true
+			if ev == nil || !ev.deletes() {
+				h = sweep
+			}
 		case err != nil:
 			return fmt.Errorf("mirror: re-read %s %s: %w", t.name, obj.ID(), err)
 		default:
@@ -404,7 +411,7 @@ func (m *Mirror) refetch(ctx context.Context, t *table, obj stripeapi.Object, ev
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
 	x := m.newTxn()
-	if _, err := x.put(t, fresh, at.UnixNano(), deleted, force); err != nil {
+	if _, err := x.put(t, fresh, at.UnixNano(), deleted, h); err != nil {
 		x.abort()
 		return err
 	}
