@@ -33,8 +33,10 @@ type rng struct {
 	top    int64 // created of the range's first object read
 	t      int64 // created of the range's last object read
 	n      int   // objects read
-	busy   bool  // a reader owns it
-	done   bool
+	// samples are the range's points for the statistics it leaves.
+	samples sampler
+	busy    bool // a reader owns it
+	done    bool
 }
 
 // density is the range's objects per second of created, as read so far.
@@ -280,15 +282,18 @@ func (p *parallel) read(r *rng) error {
 				}
 			}
 		}
+		created := make([]int64, 0, len(keep))
 		for _, o := range keep {
 			if c, ok := createdOf(o); ok {
 				if r.n == 0 {
 					r.top = c
 				}
 				r.t = c
+				created = append(created, c)
 			}
 			r.n++
 		}
+		r.samples.add(created, r.n-len(keep))
 		if !end {
 			if r.cursor = objs[len(objs)-1].ID(); r.cursor == "" {
 				end = true

@@ -68,6 +68,21 @@ type Options struct {
 	// concurrent: the list has proved long (so a LIMIT is unlikely to stop
 	// it within a page or two), and reads that would follow it may start.
 	Long func()
+	// Stats, if set, are what the last complete scan of the same list
+	// learned (see Stats). When they show the list, within the caller's
+	// bounds, large (earlySplitPages pages or more), the scan splits at
+	// its first Next into ranges cut at the remembered quantiles, with no
+	// sequential first page.
+	Stats *Stats
+	// Latency is the endpoint's recent round trip, for a scan planned
+	// from Stats (which sends no page alone to measure it); 0 takes the
+	// latency the statistics remember.
+	Latency time.Duration
+	// Learned, if set, is called once, from Next, when a scan that may
+	// split has read its list to the end with no error: with what it
+	// learned, for the next scan of the list. A scan that stops early (a
+	// LIMIT, Close, an error) learns nothing.
+	Learned func(*Stats)
 }
 
 // DefaultSeqPages is Options.SeqPages' default.
@@ -133,6 +148,11 @@ type Scan struct {
 	bottom  int64 // created of the last object read
 	waited  time.Duration
 	datable bool // every object read so far carried a created, newest first
+	samples sampler
+	// planned is the number of objects the statistics put in the scan's
+	// bounds, when its ranges were planned from them; 0 otherwise.
+	planned int
+	learnt  bool
 
 	// The concurrent phase, once started.
 	par *parallel
@@ -159,6 +179,9 @@ func (s *Scan) Next() bool {
 	if s.err != nil {
 		return false
 	}
+	if s.par == nil && s.pages == 0 && s.startPlanned() {
+		return s.Next()
+	}
 	if s.par != nil {
 		obj, err := s.par.next()
 		if err != nil {
@@ -166,10 +189,14 @@ func (s *Scan) Next() bool {
 			return false
 		}
 		s.cur = obj
+		if obj == nil {
+			s.learn()
+		}
 		return obj != nil
 	}
 	for s.next >= len(s.page) {
 		if s.last {
+			s.learn()
 			return false
 		}
 		if (s.pages >= s.opts.SeqPages || s.looksLarge()) && s.opts.PageSize >= 100 {
@@ -259,6 +286,7 @@ func (s *Scan) fetchSequential() error {
 	s.pages++
 	s.page, s.next = objs, 0
 	s.last = !more || len(objs) == 0
+	created := make([]int64, 0, len(objs))
 	for i, o := range objs {
 		c, ok := createdOf(o)
 		if !ok || (s.objects > 0 || i > 0) && c > s.bottom {
@@ -271,6 +299,10 @@ func (s *Scan) fetchSequential() error {
 			s.top = c
 		}
 		s.bottom = c
+		created = append(created, c)
+	}
+	if s.datable {
+		s.samples.add(created, s.objects)
 	}
 	s.objects += len(objs)
 	if !s.last {
@@ -287,7 +319,7 @@ func (s *Scan) startParallel() {
 	c := Concurrency(s.opts.Rate, s.latency(), s.opts.MaxConcurrency)
 	p := &parallel{scan: s, out: make(chan batch), workers: c}
 	p.cond = sync.NewCond(&p.mu)
-	first := &rng{cursor: s.cursor, params: s.params, t: s.bottom, top: s.top, n: s.objects}
+	first := &rng{cursor: s.cursor, params: s.params, t: s.bottom, top: s.top, n: s.objects, samples: s.samples}
 	if s.opts.Split && s.datable && c >= 2 {
 		p.split = true
 		p.out = make(chan batch, c) // readers do not wait for the consumer
@@ -387,4 +419,98 @@ func createdOf(o stripeapi.Object) (int64, bool) {
 		return v, true
 	}
 	return 0, false
+}
+
+// plannedRanges is the plan of a scan from its statistics (see
+// Options.Stats): the ranges, and how many objects the statistics put in
+// the caller's bounds; nil when the scan is to start as a plain cursor.
+func plannedRanges(b bounds, opts Options) ([]*rng, int) {
+	st := opts.Stats
+	if st == nil || !opts.Split || opts.PageSize < 100 {
+		return nil, 0
+	}
+	n, ok := st.Estimate(b)
+	if !ok || n < earlySplitPages*opts.PageSize {
+		return nil, 0 // small, or unknown here: read as without statistics
+	}
+	lat := opts.Latency
+	if lat == 0 {
+		lat = st.Latency
+	}
+	c := Concurrency(opts.Rate, lat, opts.MaxConcurrency)
+	if c < 2 {
+		return nil, 0
+	}
+	return st.plan(b, c, opts.PageSize), n
+}
+
+// Planned reports how a scan of params with opts would start: with how
+// many concurrent ranges planned from opts.Stats, and how many objects
+// the statistics put in its bounds; 0, 0 when it would start as a plain
+// cursor. EXPLAIN shows it.
+func Planned(params stripeapi.Params, opts Options) (ranges, objects int) {
+	opts.defaults()
+	b, ok := boundsOf(params)
+	if !ok {
+		return 0, 0
+	}
+	rs, n := plannedRanges(b, opts)
+	if rs == nil {
+		return 0, 0
+	}
+	return len(rs), n
+}
+
+// startPlanned starts the concurrent phase at once, on ranges planned from
+// the statistics, if they apply; false leaves the scan a plain cursor.
+func (s *Scan) startPlanned() bool {
+	rs, n := plannedRanges(s.bounds, s.opts)
+	if rs == nil {
+		return false
+	}
+	lat := s.opts.Latency
+	if lat == 0 {
+		lat = s.opts.Stats.Latency
+	}
+	c := Concurrency(s.opts.Rate, lat, s.opts.MaxConcurrency)
+	p := &parallel{scan: s, split: true, out: make(chan batch, c), workers: c, ranges: rs}
+	p.cond = sync.NewCond(&p.mu)
+	p.pending = append(p.pending, rs[1:]...)
+	s.planned = n
+	s.par = p
+	p.start()
+	if s.opts.Long != nil {
+		s.opts.Long()
+	}
+	return true
+}
+
+// PlannedObjects is how many objects the statistics put in the scan's
+// bounds when its ranges were planned from them, 0 otherwise.
+func (s *Scan) PlannedObjects() int { return s.planned }
+
+// learn hands what a complete scan learned to Options.Learned, once.
+func (s *Scan) learn() {
+	if s.learnt || s.opts.Learned == nil || !s.opts.Split || !s.datable || s.err != nil {
+		return
+	}
+	s.learnt = true
+	lat := s.latency()
+	if s.pages == 0 {
+		lat = s.opts.Latency
+		if lat == 0 && s.opts.Stats != nil {
+			lat = s.opts.Stats.Latency
+		}
+	}
+	if s.par == nil {
+		first := &rng{n: s.objects, samples: s.samples}
+		s.opts.Learned(learned(s.bounds, []*rng{first}, lat))
+		return
+	}
+	// A scan that read ahead on one cursor (no latency to hide) learns
+	// as well as one that split: its one range is the whole list.
+	s.par.mu.Lock()
+	st := learned(s.bounds, s.par.ranges, lat)
+	s.par.mu.Unlock()
+	s.opts.Learned(st)
 }

@@ -37,8 +37,10 @@ type Database struct {
 	cache   *queryCache
 	keyed   *keyedScans
 	ledger  *callLedger
-	wstate  *writeState
-	tables  map[*catalog.Table]*Table
+	// stats are what complete scans learned of their lists (scanstats.go).
+	stats  *scanStats
+	wstate *writeState
+	tables map[*catalog.Table]*Table
 	// writesTable is StripeWrites, the record of writes (write_log.go).
 	writesTable *writesTable
 	// mirror, when set, answers reads of the tables it mirrors (mirror.go).
@@ -66,6 +68,7 @@ func NewDatabase(cfg Config) *Database {
 		logger:  cfg.Logger,
 		cache:   newQueryCache(maxCacheBytes),
 		keyed:   newKeyedScans(),
+		stats:   newScanStats(),
 		ledger:  newCallLedger(),
 		wstate:  &writeState{inserted: newInsertedIDs(), log: newWriteLog()},
 		tables:  make(map[*catalog.Table]*Table),

@@ -417,7 +417,7 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 	if c.Kind == pushdown.Search {
 		src = d.client.Search(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))
 	} else {
-		src = d.scan(ctx, table, c, params, ordered, spend, account, long)
+		src = d.scan(ctx, table, c, params, ordered, spend, account, statsKey(sessionOptions(ctx).account, c.Path, params), long)
 	}
 	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: src})
 }
@@ -427,7 +427,11 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 // ranges read concurrently when the endpoint filters created by range and
 // the caller does not need Stripe's order, else read one page ahead. A
 // LIMIT that made the page small, or a merge, turns reading ahead off.
-func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption, long func()) *rangescan.Scan {
+//
+// A list whose last complete scan left statistics showing it large is
+// split at once, into ranges planned from them (rangescan.Stats); every
+// complete scan leaves its statistics for the next.
+func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption, key string, long func()) *rangescan.Scan {
 	size, _ := params.Get("limit")
 	n, err := strconv.Atoi(size)
 	if err != nil {
@@ -439,6 +443,9 @@ func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params 
 		PageSize:       n,
 		MaxConcurrency: maxScanConcurrency,
 		Long:           long,
+		Stats:          d.stats.get(key),
+		Latency:        d.client.LatencyOf(http.MethodGet, c.Path),
+		Learned:        func(st *rangescan.Stats) { d.stats.put(key, st) },
 	}
 	if ordered {
 		opts.PageSize = 1 // a merge reads only as far as it must: never ahead

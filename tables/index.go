@@ -138,7 +138,7 @@ func (t *Table) LookupForExpressions(ctx *sql.Context, exprs ...sql.Expression) 
 // lookupFor wraps a plan as an index lookup on the primary index; for a
 // table this session reads from the mirror, EXPLAIN names the mirror.
 func (t *Table) lookupFor(ctx *sql.Context, plan pushdown.Plan) sql.IndexLookup {
-	pr := planRanges{plan: plan, scan: t.db.scanNote(plan)}
+	pr := planRanges{plan: plan, scan: t.db.scanNote(ctx, plan)}
 	if t.db.routedAtPlan(ctx, t.def) {
 		pr.mirror = &mirrorNote{m: t.db.mirrorOf(), def: t.def, plan: plan}
 	}

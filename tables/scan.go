@@ -4,9 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/rangescan"
+	"github.com/stripesql/stripesql/stripeapi"
 )
 
 // maxScanConcurrency caps the pages one list scan keeps in flight. At
@@ -21,7 +25,10 @@ const maxScanConcurrency = 48
 // rate and the latency seen so far), any other long list is read one page
 // ahead, and a list a LIMIT shrank or a newest-first merge is read page by
 // page. Empty when the plan has no list.
-func (d *Database) scanNote(plan pushdown.Plan) string {
+//
+// A list whose statistics plan its ranges (see scanStats) says so, with
+// how many ranges and objects: such a scan splits at its first request.
+func (d *Database) scanNote(ctx *sql.Context, plan pushdown.Plan) string {
 	var list *pushdown.Call
 	for i, c := range plan.Calls {
 		if c.Kind == pushdown.List {
@@ -47,6 +54,9 @@ func (d *Database) scanNote(plan pushdown.Plan) string {
 	}
 	rate := d.client.RateFor(http.MethodGet, list.Path)
 	lat := d.client.LatencyOf(http.MethodGet, list.Path)
+	if note := d.plannedNote(ctx, *list, rate, lat); note != "" {
+		return note
+	}
 	var at string
 	switch {
 	case lat == 0:
@@ -56,4 +66,37 @@ func (d *Database) scanNote(plan pushdown.Plan) string {
 		at = fmt.Sprintf("%d at once (%.0f req/s × %v × 1.5)", n, rate, lat.Round(1e6))
 	}
 	return "lists past " + seq + " pages (past 1 whose span says the list is long) split into created ranges, " + at
+}
+
+// plannedNote is EXPLAIN's line for a list whose scan is planned from the
+// statistics of its last complete scan, "" when it is not.
+func (d *Database) plannedNote(ctx *sql.Context, list pushdown.Call, rate float64, lat time.Duration) string {
+	params := make(stripeapi.Params, 0, len(list.Params)+1)
+	for _, p := range list.Params {
+		params.Add(p.Key, p.Value)
+	}
+	if _, ok := params.Get("limit"); !ok {
+		params.Add("limit", pageSize)
+	}
+	var account string
+	if ctx != nil {
+		account = sessionOptions(ctx).account
+	}
+	st := d.stats.get(statsKey(account, list.Path, params))
+	ranges, objects := rangescan.Planned(params, rangescan.Options{
+		Split: true, Rate: rate, Latency: lat, MaxConcurrency: maxScanConcurrency, Stats: st,
+	})
+	if ranges == 0 {
+		return ""
+	}
+	return fmt.Sprintf("ranges: %d concurrent, planned from the last scan: %s objects", ranges, thousands(objects))
+}
+
+// thousands formats n with commas: 10,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
