@@ -194,25 +194,15 @@ func (d *diffRunner) scalar(tb testing.TB, side *diffSide, q string) string {
 func readTable(tb testing.TB, ctx context.Context, c *sql.Conn, def *catalog.Table) []map[string]any {
 	tb.Helper()
 	q := "SELECT * FROM " + def.Name
-	rows, err := c.QueryContext(ctx, q)
+	cols, rows, err := scanText(c.QueryContext(ctx, q))
 	if err != nil {
 		tb.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
 	if len(cols) != len(def.Columns) {
 		tb.Fatalf("%s: %d columns, catalog has %d", q, len(cols), len(def.Columns))
 	}
 	var out []map[string]any
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			tb.Fatalf("%s: %v", q, err)
-		}
+	for _, vals := range rows {
 		row := map[string]any{}
 		for i, c := range def.Columns {
 			if !vals[i].Valid {
@@ -239,9 +229,6 @@ func readTable(tb testing.TB, ctx context.Context, c *sql.Conn, def *catalog.Tab
 			row[c.Name] = v
 		}
 		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		tb.Fatalf("%s: %v", q, err)
 	}
 	return out
 }

@@ -205,14 +205,25 @@ func observer(m *metrics.Metrics) server.QueryObserver {
 // text protocol carries it.
 func (e *env) query(t testing.TB, q string, args ...any) [][]sql.NullString {
 	t.Helper()
-	rows, err := e.db.Query(q, args...)
+	_, out, err := scanText(e.db.Query(q, args...))
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+// scanText reads every row of a query's result as nullable strings, the
+// way the text protocol carries values, with the column names; it takes
+// the query's own results (scanText(db.Query(…))) and closes the rows.
+// Every helper that reads a whole result as text reads it here.
+func scanText(rows *sql.Rows, err error) ([]string, [][]sql.NullString, error) {
+	if err != nil {
+		return nil, nil, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	var out [][]sql.NullString
 	for rows.Next() {
@@ -222,14 +233,19 @@ func (e *env) query(t testing.TB, q string, args ...any) [][]sql.NullString {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatalf("%s: %v", q, err)
+			return nil, nil, err
 		}
 		out = append(out, vals)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
+	return cols, out, rows.Err()
+}
+
+// nullText is a value as the text helpers show it: "NULL" for NULL.
+func nullText(v sql.NullString) string {
+	if !v.Valid {
+		return "NULL"
 	}
-	return out
+	return v.String
 }
 
 // calls runs q and returns the request lines the emulator received for it.

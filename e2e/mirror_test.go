@@ -132,33 +132,16 @@ func mustExec(t *testing.T, c *sql.Conn, q string) {
 // statement) as text ("NULL" for NULL).
 func connRows(t *testing.T, c *sql.Conn, q string, args ...any) [][]string {
 	t.Helper()
-	rows, err := c.QueryContext(t.Context(), q, args...)
+	_, vals, err := scanText(c.QueryContext(t.Context(), q, args...))
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+	out := make([][]string, len(vals))
+	for i, row := range vals {
+		out[i] = make([]string, len(row))
+		for j, v := range row {
+			out[i][j] = nullText(v)
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "NULL"
-			if v.Valid {
-				row[i] = v.String
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
 	}
 	return out
 }

@@ -84,36 +84,17 @@ func (c *conn) query(q string, args ...any) ([]map[string]string, []string) {
 func (c *conn) queryColumns(q string, args ...any) ([]string, []map[string]string, []string) {
 	c.t.Helper()
 	c.e.emu.ResetRequests()
-	rows, err := c.c.QueryContext(context.Background(), q, args...)
+	cols, vals, err := scanText(c.c.QueryContext(context.Background(), q, args...))
 	if err != nil {
 		c.t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		c.t.Fatal(err)
 	}
 	var out []map[string]string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			c.t.Fatalf("%s: %v", q, err)
-		}
+	for _, v := range vals {
 		row := map[string]string{}
 		for i, col := range cols {
-			row[col] = "NULL"
-			if vals[i].Valid {
-				row[col] = vals[i].String
-			}
+			row[col] = nullText(v[i])
 		}
 		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		c.t.Fatalf("%s: %v", q, err)
 	}
 	return cols, out, c.e.requestLines()
 }
