@@ -83,9 +83,10 @@ func insideQuote(q string, p int) bool {
 
 // rollupItem is one column of the select list.
 type rollupItem struct {
-	expr  string // as the parser prints it
+	expr  sqlparser.Expr
+	text  string // as the parser prints it
 	alias string // the result column's name
-	agg   bool   // it contains an aggregate
+	inner string // its name in the levels, unique among the columns
 }
 
 func rollupSQL(sel *sqlparser.Select) (string, error) {
@@ -95,7 +96,7 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 		if !ok {
 			return "", errRollup("is not supported with SELECT *")
 		}
-		it := rollupItem{expr: sqlparser.String(ae.Expr), agg: hasAggregate(ae.Expr)}
+		it := rollupItem{expr: ae.Expr, text: sqlparser.String(ae.Expr)}
 		switch {
 		case !ae.As.IsEmpty():
 			it.alias = ae.As.String()
@@ -105,16 +106,29 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 			if c, ok := ae.Expr.(*sqlparser.ColName); ok {
 				it.alias = c.Name.String()
 			} else {
-				it.alias = it.expr
+				it.alias = it.text
 			}
 		}
 		items = append(items, it)
 	}
+	// A level's column keeps its name, which HAVING may use, unless
+	// another column has it too: the outer query could not tell them
+	// apart.
+	for i := range items {
+		items[i].inner = items[i].alias
+		unique := !strings.HasPrefix(strings.ToLower(items[i].alias), "_rollup")
+		for j := range items {
+			unique = unique && (j == i || !strings.EqualFold(items[j].alias, items[i].alias))
+		}
+		if !unique {
+			items[i].inner = fmt.Sprintf("_rollup_c%d", i)
+		}
+	}
 	// The grouping columns, as expressions: GROUP BY 2 and GROUP BY alias
 	// name select-list columns.
-	groups := make([]string, len(sel.GroupBy))
+	groups := make([]sqlparser.Expr, len(sel.GroupBy))
 	for i, g := range sel.GroupBy {
-		groups[i] = sqlparser.String(g)
+		groups[i] = g
 		if v, ok := g.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
 			n, err := strconv.Atoi(string(v.Val))
 			if err != nil || n < 1 || n > len(items) {
@@ -125,27 +139,16 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 		}
 		if c, ok := g.(*sqlparser.ColName); ok && c.Qualifier.IsEmpty() {
 			for _, it := range items {
-				if strings.EqualFold(it.alias, c.Name.String()) && it.expr != groups[i] {
+				if strings.EqualFold(it.alias, c.Name.String()) && it.text != sqlparser.String(g) {
 					groups[i] = it.expr
 					break
 				}
 			}
 		}
 	}
-	// nulled returns expr as level k (the first k groups kept) reads it.
-	nulled := func(expr string, agg bool, k int) string {
-		for j := k; j < len(groups); j++ {
-			if expr == groups[j] {
-				return "NULL"
-			}
-		}
-		if agg {
-			return expr
-		}
-		for j := k; j < len(groups); j++ {
-			expr = replaceExpr(expr, groups[j])
-		}
-		return expr
+	groupTexts := make([]string, len(groups))
+	for i, g := range groups {
+		groupTexts[i] = sqlparser.String(g)
 	}
 	from := sqlparser.String(sel.From)
 	where := sqlparser.String(sel.Where)
@@ -169,39 +172,34 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 		with = "WITH `_rollup_src` AS (SELECT * FROM " + from + where + ") "
 		from, where = "`_rollup_src` AS "+quoteIdent(name), ""
 	}
-	var having string
-	var havingAgg bool
-	if sel.Having != nil {
-		having = sqlparser.String(sel.Having.Expr)
-		havingAgg = hasAggregate(sel.Having.Expr)
-	}
 	var branches []string
 	for k := len(groups); k >= 0; k-- {
+		rolled := groups[k:]
 		var b strings.Builder
 		b.WriteString("SELECT ")
 		for i, it := range items {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(nulled(it.expr, it.agg, k) + " AS " + quoteIdent(it.alias))
+			b.WriteString(rolledUp(it.expr, rolled) + " AS " + quoteIdent(it.inner))
 		}
-		for j, g := range groups {
-			key, rolled := g, 0
+		for j, g := range groupTexts {
+			key, isRolled := g, 0
 			if j >= k {
-				key, rolled = "NULL", 1
+				key, isRolled = "NULL", 1
 			}
-			fmt.Fprintf(&b, ", %s AS `_rollup_key%d`, %d AS `_rollup%d`", key, j, rolled, j)
+			fmt.Fprintf(&b, ", %s AS `_rollup_key%d`, %d AS `_rollup%d`", key, j, isRolled, j)
 		}
 		b.WriteString(" FROM " + from + where)
 		if k > 0 {
-			b.WriteString(" GROUP BY " + strings.Join(groups[:k], ", "))
+			b.WriteString(" GROUP BY " + strings.Join(groupTexts[:k], ", "))
 		}
 		// The grand total is one row when there are rows to total, none
 		// otherwise, as MySQL's: without GROUP BY, COUNT(*) > 0 makes it
 		// one group.
 		conds := []string{}
-		if having != "" {
-			conds = append(conds, "("+nulled(having, havingAgg, k)+")")
+		if sel.Having != nil {
+			conds = append(conds, "("+rolledUp(sel.Having.Expr, rolled)+")")
 		}
 		if k == 0 {
 			conds = append(conds, "COUNT(*) > 0")
@@ -213,7 +211,11 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 	}
 	var cols []string
 	for _, it := range items {
-		cols = append(cols, "`_rollup`."+quoteIdent(it.alias))
+		col := "`_rollup`." + quoteIdent(it.inner)
+		if it.inner != it.alias {
+			col += " AS " + quoteIdent(it.alias)
+		}
+		cols = append(cols, col)
 	}
 	var order []string
 	for _, o := range sel.OrderBy {
@@ -233,6 +235,54 @@ func rollupSQL(sel *sqlparser.Select) (string, error) {
 		strings.Join(order, ", ") + sqlparser.String(sel.Limit), nil
 }
 
+// rolledUp prints e as a level that rolls up the grouping expressions
+// rolled reads it, as MySQL 8 evaluates a super-aggregate row: each
+// occurrence of a rolled-up grouping expression outside an aggregate is
+// NULL; inside an aggregate it is the group's rows' value, and a
+// subquery is left whole (its names may be its own tables'). It works on
+// the parsed tree, so a string literal spelling a column's name stays a
+// string.
+func rolledUp(e sqlparser.SQLNode, rolled []sqlparser.Expr) string {
+	if len(rolled) == 0 {
+		return sqlparser.String(e)
+	}
+	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, n sqlparser.SQLNode) {
+		switch n := n.(type) {
+		case *sqlparser.FuncExpr:
+			if n.IsAggregate() && n.Over == nil {
+				buf.WriteString(sqlparser.String(n))
+				return
+			}
+		case *sqlparser.GroupConcatExpr, *sqlparser.Subquery:
+			buf.WriteString(sqlparser.String(n))
+			return
+		}
+		if x, ok := n.(sqlparser.Expr); ok {
+			for _, g := range rolled {
+				if sameGroupExpr(x, g) {
+					buf.WriteString("NULL")
+					return
+				}
+			}
+		}
+		n.Format(buf)
+	})
+	buf.Myprintf("%v", e)
+	return buf.String()
+}
+
+// sameGroupExpr reports whether e is the grouping expression g: the same
+// column (with or without its table's name), or the same expression.
+func sameGroupExpr(e, g sqlparser.Expr) bool {
+	ce, ok1 := e.(*sqlparser.ColName)
+	cg, ok2 := g.(*sqlparser.ColName)
+	if ok1 && ok2 {
+		return ce.Name.Equal(cg.Name) && (ce.Qualifier.IsEmpty() || cg.Qualifier.IsEmpty() ||
+			strings.EqualFold(sqlparser.String(ce.Qualifier), sqlparser.String(cg.Qualifier)))
+	}
+	return sqlparser.String(e) == sqlparser.String(g)
+}
+
 // rollupOrderKey is an ORDER BY key of a ROLLUP statement as the outer
 // query names it: a selected column, by position, alias or expression.
 func rollupOrderKey(e sqlparser.Expr, items []rollupItem) (string, error) {
@@ -241,62 +291,22 @@ func rollupOrderKey(e sqlparser.Expr, items []rollupItem) (string, error) {
 		if err != nil || n < 1 || n > len(items) {
 			return "", errRollup("ORDER BY names column %s of %d", string(v.Val), len(items))
 		}
-		return "`_rollup`." + quoteIdent(items[n-1].alias), nil
+		return "`_rollup`." + quoteIdent(items[n-1].inner), nil
 	}
 	s := sqlparser.String(e)
 	for _, it := range items {
-		if s == it.expr {
-			return "`_rollup`." + quoteIdent(it.alias), nil
+		if s == it.text {
+			return "`_rollup`." + quoteIdent(it.inner), nil
 		}
 	}
 	if c, ok := e.(*sqlparser.ColName); ok && c.Qualifier.IsEmpty() {
 		for _, it := range items {
 			if strings.EqualFold(it.alias, c.Name.String()) {
-				return "`_rollup`." + quoteIdent(it.alias), nil
+				return "`_rollup`." + quoteIdent(it.inner), nil
 			}
 		}
 	}
 	return "", errRollup("ORDER BY %s: order by a selected column", s)
-}
-
-// replaceExpr replaces whole occurrences of sub in expr by NULL.
-func replaceExpr(expr, sub string) string {
-	if sub == "" {
-		return expr
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(expr, sub)
-		if i < 0 {
-			b.WriteString(expr)
-			return b.String()
-		}
-		end := i + len(sub)
-		whole := (i == 0 || !isWordByte(expr[i-1]) && expr[i-1] != '.') && (end == len(expr) || !isWordByte(expr[end]) && expr[end] != '(' && expr[end] != '.')
-		if whole {
-			b.WriteString(expr[:i] + "NULL")
-		} else {
-			b.WriteString(expr[:end])
-		}
-		expr = expr[end:]
-	}
-}
-
-// hasAggregate reports whether e calls an aggregate function.
-func hasAggregate(e sqlparser.SQLNode) bool {
-	found := false
-	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		switch n := n.(type) {
-		case *sqlparser.FuncExpr:
-			if n.IsAggregate() && n.Over == nil {
-				found = true
-			}
-		case *sqlparser.GroupConcatExpr:
-			found = true
-		}
-		return !found, nil
-	}, e)
-	return found
 }
 
 func quoteIdent(s string) string {

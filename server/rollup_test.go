@@ -20,36 +20,7 @@ func TestRollup(t *testing.T) {
 		"SELECT name, COUNT(*) FROM items WHERE id > 5 GROUP BY name WITH ROLLUP":                nil,
 		"SELECT 'GROUP BY x WITH ROLLUP' /* WITH ROLLUP */ FROM items WHERE id = 1":              {"GROUP BY x WITH ROLLUP"},
 	} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Errorf("%s: %v", q, err)
-			continue
-		}
-		cols, _ := rows.Columns()
-		var got []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			var parts []string
-			for _, v := range vals {
-				if v == nil {
-					parts = append(parts, "NULL")
-				} else if b, ok := v.([]byte); ok {
-					parts = append(parts, string(b))
-				} else {
-					parts = append(parts, fmtAny(v))
-				}
-			}
-			got = append(got, strings.Join(parts, " "))
-		}
-		rows.Close()
-		if !slicesEqual(got, want) {
+		if got := rowLines(t, db, q); !slicesEqual(got, want) {
 			t.Errorf("%s = %q, want %q", q, got, want)
 		}
 	}
@@ -62,5 +33,56 @@ func TestRollup(t *testing.T) {
 		if me := mysqlError(t, err); me.Number != 1235 || !strings.Contains(me.Message, msg) || !strings.Contains(me.Message, "UNION ALL") {
 			t.Errorf("%s: %v, want 1235 naming %q", q, err, msg)
 		}
+	}
+}
+
+// MySQL 8's reading of a subtotal row: a rolled-up grouping column is
+// NULL wherever the select list or HAVING reads it outside an aggregate —
+// also inside an expression that mixes it with an aggregate — while the
+// aggregates are computed over the rows of the group, and a string
+// literal spelling the column's name is only a string. The expected rows
+// are worked out by hand from the table's five rows.
+func TestRollupNullsGroupingColumnsOutsideAggregates(t *testing.T) {
+	db := start(t, Config{}).open(t)
+	db.SetMaxOpenConns(1) // the temporary table is the session's
+	for _, q := range []string{
+		"CREATE TEMPORARY TABLE c (id INT PRIMARY KEY, outcome TEXT, currency TEXT, amount INT)",
+		"INSERT INTO c VALUES (1, 'paid', 'usd', 100), (2, 'paid', 'usd', 250), (3, 'paid', 'eur', 40), (4, 'failed', 'usd', 70), (5, 'refunded', 'eur', 5)",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{"SELECT outcome, CONCAT(IFNULL(outcome, 'all'), ' outcome') FROM c GROUP BY outcome WITH ROLLUP",
+			[]string{"failed failed outcome", "paid paid outcome", "refunded refunded outcome", "NULL all outcome"}},
+		{"SELECT currency, outcome, CONCAT(currency, ':outcome'), SUM(amount) FROM c GROUP BY currency, outcome WITH ROLLUP",
+			[]string{"eur paid eur:outcome 40", "eur refunded eur:outcome 5", "eur NULL eur:outcome 45",
+				"usd failed usd:outcome 70", "usd paid usd:outcome 350", "usd NULL usd:outcome 420", "NULL NULL NULL 465"}},
+		{"SELECT outcome, CONCAT(outcome, COUNT(*)), IFNULL(CONCAT(outcome, COUNT(*)), COUNT(*)) FROM c GROUP BY outcome WITH ROLLUP",
+			[]string{"failed failed1 failed1", "paid paid3 paid3", "refunded refunded1 refunded1", "NULL NULL 5"}},
+		{"SELECT outcome, IF(outcome = 'paid', SUM(amount), 0) FROM c GROUP BY outcome WITH ROLLUP",
+			[]string{"failed 0", "paid 390", "refunded 0", "NULL 0"}},
+		{"SELECT currency, outcome, SUM(amount) FROM c GROUP BY currency, outcome WITH ROLLUP HAVING outcome IS NULL AND COUNT(*) > 1",
+			[]string{"eur NULL 45", "usd NULL 420", "NULL NULL 465"}},
+		{"SELECT outcome, SUM(amount) FROM c GROUP BY outcome WITH ROLLUP HAVING outcome <> 'paid' OR SUM(amount) > 400",
+			[]string{"failed 70", "refunded 5", "NULL 465"}},
+		// The column named with its table, and inside an aggregate.
+		{"SELECT c.outcome, COUNT(DISTINCT outcome), MAX(c.outcome) FROM c GROUP BY outcome WITH ROLLUP",
+			[]string{"failed 1 failed", "paid 1 paid", "refunded 1 refunded", "NULL 3 refunded"}},
+		{"SELECT outcome, c.outcome, COUNT(*) FROM c GROUP BY outcome WITH ROLLUP",
+			[]string{"failed failed 1", "paid paid 3", "refunded refunded 1", "NULL NULL 5"}},
+		// A grouping expression inside a larger one.
+		{"SELECT UPPER(outcome), CONCAT(UPPER(outcome), '!'), COUNT(*) FROM c GROUP BY UPPER(outcome) WITH ROLLUP",
+			[]string{"FAILED FAILED! 1", "PAID PAID! 3", "REFUNDED REFUNDED! 1", "NULL NULL 5"}},
+	} {
+		t.Run(c.q, func(t *testing.T) {
+			if got := rowLines(t, db, c.q); !slicesEqual(got, c.want) {
+				t.Errorf("%s\n = %q\nwant %q", c.q, got, c.want)
+			}
+		})
 	}
 }

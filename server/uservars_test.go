@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"testing"
 )
 
@@ -38,44 +37,12 @@ func TestUserVariableAssignment(t *testing.T) {
 	defer conn.Close()
 	query := func(prepared bool, q string) []string {
 		t.Helper()
-		var out []string
 		var args []any
 		if prepared {
 			args = []any{int64(0)} // a parameter makes go-sql-driver prepare
 			q += " LIMIT 10 OFFSET ?"
 		}
-		rows, err := conn.QueryContext(context.Background(), q, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			line := ""
-			for i, v := range vals {
-				if i > 0 {
-					line += " "
-				}
-				switch v := v.(type) {
-				case nil:
-					line += "NULL"
-				case []byte:
-					line += string(v)
-				default:
-					line += fmtAny(v)
-				}
-			}
-			out = append(out, line)
-		}
-		return out
+		return rowLines(t, conn, q, args...)
 	}
 	for _, prepared := range []bool{false, true} {
 		if _, err := conn.ExecContext(context.Background(), "SET @n = 0"); err != nil {
@@ -94,5 +61,3 @@ func TestUserVariableAssignment(t *testing.T) {
 		t.Errorf("after the statements: @n, @k, @w = %v", got)
 	}
 }
-
-func fmtAny(v any) string { return fmt.Sprint(v) }
