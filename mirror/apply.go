@@ -195,6 +195,9 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 	if err := x.b.Set(skinnyKey(t.name, created, id), nil, nil); err != nil {
 		return 0, err
 	}
+	if err := x.setNarrow(t, created, id, obj); err != nil {
+		return 0, err
+	}
 	for _, p := range t.indexed {
 		if v, ok := lookup(obj, p); ok {
 			if s, ok := indexValue(v); ok && !strings.ContainsRune(s, 0) {
@@ -221,6 +224,11 @@ func (x *txn) unindex(t *table, id string, created int64, enc []byte) error {
 	}
 	if err := x.b.Delete(skinnyKey(t.name, created, id), nil); err != nil {
 		return err
+	}
+	if t.narrow != nil {
+		if err := x.b.Delete(narrowKey(t.name, created, id), nil); err != nil {
+			return err
+		}
 	}
 	if enc == nil || len(t.indexed) == 0 {
 		return nil

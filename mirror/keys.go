@@ -13,6 +13,7 @@ import (
 //	'o' table 0 id                      → primary: version, flags, created
 //	'c' table 0 desc(created) id        → the object (codec.go)
 //	's' table 0 desc(created) id        → nothing (the same keys, without values)
+//	'w' table 0 desc(created) id        → the narrow columns' values (narrow.go)
 //	'e' table 0 path 0 value 0 id       → created (equality index)
 //	'n' table                           → table meta (JSON: state, counts)
 //	'a' event-id                        → created of an applied event
@@ -30,6 +31,7 @@ const (
 	kindPrimary = 'o'
 	kindObject  = 'c'
 	kindSkinny  = 's'
+	kindNarrow  = 'w'
 	kindIndex   = 'e'
 	kindMeta    = 'n'
 	kindApplied = 'a'

@@ -137,6 +137,11 @@ type table struct {
 	parentPath string
 	children   []*table
 
+	// narrow is the table's narrow columns (narrow.go), nil if it has
+	// none; narrowReady is set once its keyspace holds every object.
+	narrow      *narrowSet
+	narrowReady atomic.Bool
+
 	meta tableMeta // guarded by Mirror.mu
 
 	// fresh is set during the first backfill of an empty table (guarded
@@ -153,6 +158,9 @@ type tableMeta struct {
 	BackfillStart int64  `json:"backfill_start"` // unix ns of the current/last backfill's start
 	EventsApplied int64  `json:"events_applied"`
 	Objects       int64  `json:"objects"`
+	// Narrow lists the paths the narrow keyspace was built with, once it
+	// holds every object (narrow.go); nil before.
+	Narrow []string `json:"narrow,omitempty"`
 }
 
 // Mirror is an open mirror: a store, a backfill and a follower of events.
@@ -314,6 +322,11 @@ func open(cfg Config) (*Mirror, error) {
 		m.cache.Unref()
 		return nil, err
 	}
+	if err := m.narrowOpen(); err != nil {
+		_ = db.Close()
+		m.cache.Unref()
+		return nil, fmt.Errorf("mirror: open the narrow keyspace: %w", err)
+	}
 	return m, nil
 }
 
@@ -369,9 +382,16 @@ func (m *Mirror) getDB(key []byte) ([]byte, bool, error) {
 func (m *Mirror) start(ctx context.Context) {
 	ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	ctx = stripeapi.WithShare(ctx, m.share)
-	m.done.Add(2)
+	m.done.Add(3)
 	go func() { defer m.done.Done(); m.runBackfill(ctx) }()
 	go func() { defer m.done.Done(); m.follow(ctx) }()
+	go func() {
+		defer m.done.Done()
+		if err := m.narrowRebuild(ctx); err != nil && ctx.Err() == nil {
+			// Reads keep using whole objects: slower, not wrong.
+			m.log.Warn("mirror: cannot rebuild the narrow keyspace", "err", err)
+		}
+	}()
 	m.wakeBackfill()
 }
 

@@ -107,6 +107,23 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 			}
 		}
 	}
+	if it.want != nil && !it.keysOnly() && t.narrow != nil && t.narrow.covers(q.Paths) && t.narrowReady.Load() {
+		covered := true
+		for p := range q.Equal {
+			covered = covered && t.narrow.covers([]string{p})
+		}
+		if covered {
+			// Every column read is a narrow one: read the narrow values
+			// rather than the objects (narrow.go).
+			it.narrow = t.narrow
+			it.pick = t.narrow.positions(q.Paths)
+			for p := range q.Equal {
+				it.pick = append(it.pick, t.narrow.positions([]string{p})...)
+			}
+			slices.Sort(it.pick)
+			it.pick = slices.Compact(it.pick)
+		}
+	}
 	switch {
 	case q.IDs != nil:
 		it.ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
@@ -128,8 +145,11 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 		it.seen = map[string]bool{}
 	default:
 		kind := byte(kindObject)
-		if it.keysOnly() {
+		switch {
+		case it.keysOnly():
 			kind, it.skinny = kindSkinny, true
+		case it.narrow != nil:
+			kind = kindNarrow
 		}
 		lower := tablePrefix(kind, t.name)
 		upper := prefixEnd(lower)
@@ -183,6 +203,11 @@ type iter struct {
 	// skinny: the scan reads the keys-only keyspace, as the query needs no
 	// more than id and created.
 	skinny bool
+	// narrow, if set, is the table's narrow columns, which hold every
+	// column the query reads: the values read are narrow values, of which
+	// the positions pick are decoded.
+	narrow *narrowSet
+	pick   []int
 
 	// advance: the scan is still on the object last returned.
 	advance bool
@@ -248,7 +273,12 @@ func (it *iter) Next() (stripeapi.Object, error) {
 		if !it.createdOK(created) {
 			continue
 		}
-		obj, err := it.dec.decodeObject(enc, it.valueFields)
+		var obj stripeapi.Object
+		if it.narrow != nil {
+			obj, err = it.narrow.decode(it.dec, enc, it.pick)
+		} else {
+			obj, err = it.dec.decodeObject(enc, it.valueFields)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -288,7 +318,7 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			if p.gone() {
 				continue
 			}
-			enc, ok, err := getFrom(it.m.db, objectKey(it.t.name, p.created, id))
+			enc, ok, err := getFrom(it.m.db, it.valueKey(p.created, id))
 			if err != nil {
 				return nil, 0, "", err
 			}
@@ -354,7 +384,7 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			if !ok {
 				return nil, 0, "", errCorrupt
 			}
-			enc, ok, err := getFrom(it.m.db, objectKey(it.t.name, created, id))
+			enc, ok, err := getFrom(it.m.db, it.valueKey(created, id))
 			if err != nil {
 				return nil, 0, "", err
 			}
@@ -363,6 +393,15 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			}
 		}
 	}
+}
+
+// valueKey is the key of what the query reads of an object: its narrow
+// value or the object.
+func (it *iter) valueKey(created int64, id string) []byte {
+	if it.narrow != nil {
+		return narrowKey(it.t.name, created, id)
+	}
+	return objectKey(it.t.name, created, id)
 }
 
 func bytesLastZero(k []byte) int {

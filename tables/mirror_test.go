@@ -313,8 +313,14 @@ func TestMirrorQueriesFromPlans(t *testing.T) {
 		// status=all is the subscriptions' whole-table scan, no filter.
 		{"SELECT * FROM Subscriptions WHERE Status != 'active'", "Subscriptions all"},
 		{"SELECT * FROM Subscriptions WHERE Status = 'past_due'", "Subscriptions status=past_due"},
+		// The monthly aggregates read Created and Amount only: the store
+		// answers them from its narrow keyspace (mirror/narrow.go).
+		{"SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*), SUM(Amount) FROM Charges GROUP BY Month", "Charges paths=amount,created"},
+		{"SELECT Currency, SUM(AmountRefunded) FROM Charges WHERE Paid AND Created >= '2024-01-01' GROUP BY Currency",
+			"Charges created>=1704067200 paths=amount_refunded,created,currency,paid"},
 	}
 	e.mirror.state["Subscriptions"] = "ready"
+	e.mirror.state["Charges"] = "ready"
 	for _, tc := range cases {
 		e.mustExec(tc.query)
 		got := strings.Join(e.mirror.takeQueries(), "; ")
