@@ -449,33 +449,20 @@ func (j *joinEnv) genCondition(r *rand.Rand, aliases map[string]*joinTable) stri
 func (j *joinEnv) answer(conn *sql.Conn, q string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(j.ctx, time.Minute)
 	defer cancel()
-	rows, err := conn.QueryContext(ctx, q)
+	_, rows, err := scanText(conn.QueryContext(ctx, q))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
+	out := make([]string, len(rows))
+	for i, vals := range rows {
 		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = "NULL"
-			if v.Valid {
-				parts[i] = v.String
-			}
+		for j, v := range vals {
+			parts[j] = nullText(v)
 		}
-		out = append(out, strings.Join(parts, " "))
+		out[i] = strings.Join(parts, " ")
 	}
 	sort.Strings(out)
-	return out, rows.Err()
+	return out, nil
 }
 
 // joinMismatch is a case whose answers disagree.
