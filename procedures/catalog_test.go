@@ -149,3 +149,85 @@ func TestGeneratedProcedureArguments(t *testing.T) {
 		}
 	}
 }
+
+// What a procedure returns comes from the catalog's action entries, for
+// the hand-written procedures as for the generated ones: every result
+// table exists in the catalog that serves it (the whole one, and the
+// connector contract's tables alone, which have no action entries), the
+// hand-written ones return the object their endpoint's catalog entry
+// declares, and the route a catalog without entries takes (the table
+// whose objects the endpoint acts on) gives the same table.
+func TestEveryActionsResultTableExists(t *testing.T) {
+	all := catalog.All()
+	for _, ca := range all.Actions() {
+		if ca.Table == "" {
+			continue
+		}
+		if tbl, ok := all.Lookup(ca.Table); !ok || tbl.Object != ca.Object {
+			t.Errorf("catalog action %s returns %s rows (a %s), which the catalog has not as that object's table", ca.Name, ca.Table, ca.Object)
+		}
+	}
+	byEndpoint := map[string]*catalog.Action{}
+	for _, ca := range all.Actions() {
+		byEndpoint[ca.Method+" "+shape(ca.Path)] = ca
+	}
+	for _, cat := range []*catalog.Catalog{all, catalog.Builtin()} {
+		list, err := describe(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := tables.NewDatabase(tables.Config{Name: "stripe", Catalog: cat, Client: mustClient(t)})
+		for i, a := range list {
+			if a.table != "" {
+				if _, err := db.ResultColumns(a.table); err != nil {
+					t.Errorf("%s returns %s rows: %v", a.name, a.table, err)
+				}
+			}
+			if i >= len(actions) || a.invoiceID {
+				continue
+			}
+			ca := byEndpoint[a.method+" "+shape(a.path)]
+			want := ""
+			if ca != nil {
+				want = ca.Table
+			} else if tbl := objectTable(all, a.path); tbl != nil {
+				want = tbl.Name // a table's own DELETE (CancelSubscription)
+			}
+			if a.table == "" || a.table != want {
+				t.Errorf("%s returns %q rows, want %q (the catalog's for %s %s)", a.name, a.table, want, a.method, a.path)
+			}
+		}
+	}
+	for proc, want := range map[string]string{"FinalizeInvoice": "Invoices", "CancelSubscription": "Subscriptions", "RefundCharge": "Charges",
+		"AttachPaymentMethodToCustomer": "PaymentMethods", "CancelQuote": "Quotes", "ConfirmPaymentIntent": "PaymentIntents", "AcceptQuote": ""} {
+		list, _ := describe(catalog.Builtin())
+		for _, a := range list {
+			if a.name == proc && a.table != want {
+				t.Errorf("%s on the contract's tables returns %q rows, want %q", proc, a.table, want)
+			}
+		}
+	}
+}
+
+// A catalog that cannot say what a hand-written procedure returns (it
+// lacks the table) is an error naming the procedure, not a procedure
+// that quietly returns only Success.
+func TestHandWrittenProcedureWithoutItsTableIsAnError(t *testing.T) {
+	all := catalog.All()
+	var tbls []*catalog.Table
+	for _, name := range []string{"Customers", "TestClocks"} {
+		tbl, ok := all.Lookup(name)
+		if !ok {
+			t.Fatalf("no table %s", name)
+		}
+		tbls = append(tbls, tbl)
+	}
+	cat, err := catalog.New(tbls...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = describe(cat)
+	if err == nil || !strings.Contains(err.Error(), "procedure ConfirmPaymentIntent") || !strings.Contains(err.Error(), "/v1/payment_intents/{id}/confirm") {
+		t.Fatalf("describe over Customers alone: %v, want an error naming ConfirmPaymentIntent and its endpoint", err)
+	}
+}

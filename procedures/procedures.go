@@ -90,7 +90,8 @@ type action struct {
 	// optional parameters each add an overload: ConfirmPaymentIntent(id)
 	// and ConfirmPaymentIntent(id, ReturnUrl).
 	optional []param
-	// table is the table whose columns follow Success; "" for none.
+	// table is the table whose columns follow Success; "" for none. It
+	// comes from the catalog, never from a hand-written entry.
 	table string
 	// result, when no table reads the returned object (an account link),
 	// are that object's columns, which follow Success; object names it.
@@ -105,32 +106,31 @@ type action struct {
 
 // actions are the hand-written procedures, in the order SHOW PROCEDURE
 // STATUS would list them: the nine of the connector contract, then the
-// rest.
+// rest. What each returns is not written here but read from the catalog
+// (see resultFromCatalog), which declares every endpoint's object.
 var actions = []action{
 	{name: "ConfirmPaymentIntent", idName: "PaymentIntentId", method: http.MethodPost, path: "/v1/payment_intents/{id}/confirm",
-		optional: []param{{name: "ReturnUrl", form: "return_url", kind: text}}, table: "PaymentIntents"},
+		optional: []param{{name: "ReturnUrl", form: "return_url", kind: text}}},
 	{name: "CapturePaymentIntent", idName: "PaymentIntentId", method: http.MethodPost, path: "/v1/payment_intents/{id}/capture",
-		optional: []param{{name: "AmountToCapture", form: "amount_to_capture", kind: integer, positive: true}}, table: "PaymentIntents"},
-	{name: "CancelPaymentIntent", idName: "PaymentIntentId", method: http.MethodPost, path: "/v1/payment_intents/{id}/cancel",
-		table: "PaymentIntents"},
+		optional: []param{{name: "AmountToCapture", form: "amount_to_capture", kind: integer, positive: true}}},
+	{name: "CancelPaymentIntent", idName: "PaymentIntentId", method: http.MethodPost, path: "/v1/payment_intents/{id}/cancel"},
 	{name: "AttachPaymentMethodToCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/attach",
-		second: &param{name: "CustomerId", form: "customer", kind: text, required: true}, table: "PaymentMethods"},
-	{name: "DetachPaymentMethodFromCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/detach",
-		table: "PaymentMethods"},
-	{name: "FinalizeInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/finalize", table: "Invoices"},
-	{name: "FinalizeQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/finalize", table: "Quotes"},
+		second: &param{name: "CustomerId", form: "customer", kind: text, required: true}},
+	{name: "DetachPaymentMethodFromCustomer", idName: "PaymentMethodId", method: http.MethodPost, path: "/v1/payment_methods/{id}/detach"},
+	{name: "FinalizeInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/finalize"},
+	{name: "FinalizeQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/finalize"},
 	{name: "AcceptQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/accept", invoiceID: true},
-	{name: "CancelQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/cancel", table: "Quotes"},
+	{name: "CancelQuote", idName: "QuoteId", method: http.MethodPost, path: "/v1/quotes/{id}/cancel"},
 
-	{name: "VoidInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/void", table: "Invoices"},
-	{name: "PayInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/pay", table: "Invoices"},
-	{name: "SendInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/send", table: "Invoices"},
-	{name: "MarkInvoiceUncollectible", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/mark_uncollectible", table: "Invoices"},
-	{name: "CancelSubscription", idName: "SubscriptionId", method: http.MethodDelete, path: "/v1/subscriptions/{id}", table: "Subscriptions"},
-	{name: "ResumeSubscription", idName: "SubscriptionId", method: http.MethodPost, path: "/v1/subscriptions/{id}/resume", table: "Subscriptions"},
+	{name: "VoidInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/void"},
+	{name: "PayInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/pay"},
+	{name: "SendInvoice", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/send"},
+	{name: "MarkInvoiceUncollectible", idName: "InvoiceId", method: http.MethodPost, path: "/v1/invoices/{id}/mark_uncollectible"},
+	{name: "CancelSubscription", idName: "SubscriptionId", method: http.MethodDelete, path: "/v1/subscriptions/{id}"},
+	{name: "ResumeSubscription", idName: "SubscriptionId", method: http.MethodPost, path: "/v1/subscriptions/{id}/resume"},
 	{name: "RefundCharge", idName: "ChargeId", method: http.MethodPost, path: "/v1/charges/{id}/refund",
-		optional: []param{{name: "Amount", form: "amount", kind: integer, positive: true}}, table: "Charges"},
-	{name: "CancelRefund", idName: "RefundId", method: http.MethodPost, path: "/v1/refunds/{id}/cancel", table: "Refunds"},
+		optional: []param{{name: "Amount", form: "amount", kind: integer, positive: true}}},
+	{name: "CancelRefund", idName: "RefundId", method: http.MethodPost, path: "/v1/refunds/{id}/cancel"},
 }
 
 // All returns the stored procedures of db, one entry per overload: the
@@ -192,9 +192,12 @@ func describe(cat *catalog.Catalog) ([]action, error) {
 	list := append([]action(nil), actions...)
 	taken := map[string]string{}
 	names := map[string]bool{}
-	for _, a := range actions {
+	for i, a := range actions {
 		taken[a.method+" "+shape(a.path)] = a.name
 		names[strings.ToLower(a.name)] = true
+		if err := list[i].resultFromCatalog(cat); err != nil {
+			return nil, err
+		}
 	}
 	for _, ca := range cat.Actions() {
 		if _, dup := taken[ca.Method+" "+shape(ca.Path)]; dup {
@@ -204,15 +207,65 @@ func describe(cat *catalog.Catalog) ([]action, error) {
 			return nil, fmt.Errorf("procedure %s: the generated action %s %s has the name of a hand-written one", ca.Name, ca.Method, ca.Path)
 		}
 		a := fromCatalog(ca)
-		if _, ok := cat.Lookup(a.table); !ok {
-			a.table = ""
-		}
-		if a.table == "" && len(ca.Result) > 0 {
-			a.result, a.object = ca.Result, ca.Object
-		}
+		a.setResult(ca)
 		list = append(list, a)
 	}
 	return list, nil
+}
+
+// resultFromCatalog sets what a hand-written procedure returns after
+// Success from the catalog: the result of the catalog's action for the
+// same endpoint; without one (a catalog of tables only, such as
+// catalog.Builtin, or a table's own DELETE), the table of the object
+// whose endpoint the path is or acts on (/v1/invoices/{id}/finalize: the
+// Invoices table's /v1/invoices/{id}). A procedure whose result the
+// catalog does not know is an error, never a procedure that quietly
+// returns only Success.
+func (a *action) resultFromCatalog(cat *catalog.Catalog) error {
+	if a.invoiceID {
+		return nil // InvoiceId, Success: no object's columns
+	}
+	for _, ca := range cat.Actions() {
+		if ca.Method == a.method && shape(ca.Path) == shape(a.path) {
+			a.setResult(ca)
+			if a.table == "" && len(a.result) == 0 {
+				return fmt.Errorf("procedure %s: the catalog's action %s %s returns no table or columns", a.name, ca.Method, ca.Path)
+			}
+			return nil
+		}
+	}
+	if t := objectTable(cat, a.path); t != nil {
+		a.table = t.Name
+		return nil
+	}
+	return fmt.Errorf("procedure %s: the catalog has no action for %s %s, nor a table whose objects it acts on", a.name, a.method, a.path)
+}
+
+// setResult takes the result of the catalog's action ca: its table's
+// columns, or the columns of an object no table reads.
+func (a *action) setResult(ca *catalog.Action) {
+	a.table = ca.Table
+	if a.table == "" && len(ca.Result) > 0 {
+		a.result, a.object = ca.Result, ca.Object
+	}
+}
+
+// objectTable returns the table whose object endpoint (retrieve, update
+// or delete) path is, or is the start of, the longest match.
+func objectTable(cat *catalog.Catalog, path string) *catalog.Table {
+	want := shape(path)
+	var best *catalog.Table
+	bestLen := 0
+	for _, t := range cat.Tables() {
+		for _, p := range []string{t.RetrievePath, t.UpdatePath, t.DeletePath} {
+			s := shape(p)
+			if p == "" || len(s) <= bestLen || !(want == s || strings.HasPrefix(want, s+"/")) {
+				continue
+			}
+			best, bestLen = t, len(s)
+		}
+	}
+	return best
 }
 
 // Procedures documents the procedures a database over cat serves.
