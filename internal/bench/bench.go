@@ -93,6 +93,10 @@ var MirrorScenarios = []string{"backfill", "mirror", "lag"}
 // A Result is one measured query.
 type Result struct {
 	Scenario string
+	// Run is "cold" for a query's first run on a fresh server, "warm" for
+	// the same query again on that server (its scans planned from the
+	// statistics the first left); "" for a scenario run once.
+	Run      string
 	Query    string
 	Latency  time.Duration
 	Limit    string // the server-side limits, e.g. "100/s" or "25/s/endpoint, 100/s"
@@ -161,6 +165,17 @@ func Run(ctx context.Context, o Options, report func(Result)) ([]Result, error) 
 		}
 		return nil
 	}
+	addAll := func(rs []Result, err error) error {
+		for i, r := range rs {
+			if i == len(rs)-1 && err != nil {
+				return add(r, err)
+			}
+			if err := add(r, nil); err != nil {
+				return err
+			}
+		}
+		return err
+	}
 	for _, sc := range []struct {
 		name  string
 		query string
@@ -175,7 +190,7 @@ func Run(ctx context.Context, o Options, report func(Result)) ([]Result, error) 
 			for _, lim := range limitSets {
 				fx := fixture{customers: o.Customers}
 				cond := conditions{latency: lat, limit: lim.name, global: lim.global, endpoint: lim.perEnd}
-				if err := add(runScan(ctx, o, sc.name, sc.query, fx, cond)); err != nil {
+				if err := addAll(runScan(ctx, o, sc.name, sc.query, fx, cond, coldWarm)); err != nil {
 					return out, err
 				}
 			}
@@ -188,12 +203,12 @@ func Run(ctx context.Context, o Options, report func(Result)) ([]Result, error) 
 	}
 	cond0 := conditions{latency: lat0, limit: first.name, global: first.global}
 	if want("charges") {
-		if err := add(runCharges(ctx, o, cond0)); err != nil {
+		if err := addAll(runCharges(ctx, o, cond0)); err != nil {
 			return out, err
 		}
 	}
 	if want("join") {
-		if err := add(runJoin(ctx, o, cond0, 1)); err != nil {
+		if err := addAll(runColdWarmJoin(ctx, o, cond0)); err != nil {
 			return out, err
 		}
 	}
@@ -203,7 +218,7 @@ func Run(ctx context.Context, o Options, report func(Result)) ([]Result, error) 
 		if o.StreamRate > 0 {
 			cond.limit = fmt.Sprintf("%g/s", o.StreamRate)
 		}
-		if err := add(runScan(ctx, o, "stream", "SELECT * FROM Customers", fx, cond)); err != nil {
+		if err := addAll(runScan(ctx, o, "stream", "SELECT * FROM Customers", fx, cond, []string{""})); err != nil {
 			return out, err
 		}
 	}
@@ -348,37 +363,50 @@ func tail(s string, n int) string {
 	return s
 }
 
-// runScan runs a scan of Customers: COUNT(*) or SELECT *.
-func runScan(ctx context.Context, o Options, name, query string, fx fixture, c conditions) (Result, error) {
-	r := Result{Scenario: name, Query: query, Latency: c.latency, Limit: c.limit, Pages: pages(fx.customers)}
-	r.Bound = c.bound(r.Pages)
+// coldWarm are the runs of a query measured twice on one server: first on
+// the fresh server, then again, its scans planned from what the first
+// learned (table statistics). Both are reported: the cold figure is what a
+// first query costs.
+var coldWarm = []string{"cold", "warm"}
+
+// runScan runs a scan of Customers, COUNT(*) or SELECT *, once per run on
+// one server (see coldWarm).
+func runScan(ctx context.Context, o Options, name, query string, fx fixture, c conditions, runs []string) ([]Result, error) {
+	base := Result{Scenario: name, Query: query, Latency: c.latency, Limit: c.limit, Pages: pages(fx.customers)}
+	base.Bound = c.bound(base.Pages)
 	st, err := setUp(ctx, o, fx, c)
 	if err != nil {
-		return r, err
+		return []Result{base}, err
 	}
 	defer st.close()
-	var ids idSet
-	var count int64
-	err = st.measure(&r, func() error {
-		if strings.Contains(query, "COUNT(*)") {
-			return st.srv.db.QueryRowContext(ctx, query).Scan(&count)
-		}
-		ids, err = collectIDs(ctx, st.srv.db, query)
-		return err
-	})
-	if err != nil {
-		return r, err
-	}
 	want := st.emu.IDs("customer")
-	if strings.Contains(query, "COUNT(*)") {
-		r.Rows = count
-		r.OK = count == int64(len(want))
-		r.Check = fmt.Sprintf("count %d, emulator %d", count, len(want))
-	} else {
-		r.Rows = ids.rows
-		r.Check, r.OK = ids.check(want)
+	var out []Result
+	for _, run := range runs {
+		r := base
+		r.Run = run
+		var ids idSet
+		var count int64
+		err = st.measure(&r, func() error {
+			if strings.Contains(query, "COUNT(*)") {
+				return st.srv.db.QueryRowContext(ctx, query).Scan(&count)
+			}
+			ids, err = collectIDs(ctx, st.srv.db, query)
+			return err
+		})
+		if err != nil {
+			return append(out, r), err
+		}
+		if strings.Contains(query, "COUNT(*)") {
+			r.Rows = count
+			r.OK = count == int64(len(want))
+			r.Check = fmt.Sprintf("count %d, emulator %d", count, len(want))
+		} else {
+			r.Rows = ids.rows
+			r.Check, r.OK = ids.check(want)
+		}
+		out = append(out, r)
 	}
-	return r, nil
+	return out, nil
 }
 
 // runTax compares SELECT * through stripesql with a bare Go client that
@@ -479,8 +507,12 @@ func Row(r Result) string {
 	if r.Seconds > 0 {
 		rowsPerSec = float64(r.Rows) / r.Seconds
 	}
+	scenario := r.Scenario
+	if r.Run != "" {
+		scenario += " " + r.Run
+	}
 	return fmt.Sprintf("| %s | `%s` | %s | %s | %d | %.2f | %d | %d | %d | %s | %s | %.0f | %.0f | %.0f | %s%s |",
-		r.Scenario, r.Query, r.Latency, r.Limit, r.Rows, r.Seconds, r.Requests, r.Pages, r.Limited, bound, ratio,
+		scenario, r.Query, r.Latency, r.Limit, r.Rows, r.Seconds, r.Requests, r.Pages, r.Limited, bound, ratio,
 		rowsPerSec, mb(r.IdleRSS), mb(r.PeakRSS-r.IdleRSS), r.Check, extra)
 }
 

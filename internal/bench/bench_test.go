@@ -58,4 +58,8 @@ func TestRowFormat(t *testing.T) {
 	if got := Row(r); got != want {
 		t.Errorf("Row =\n%s\nwant\n%s", got, want)
 	}
+	r.Run = "warm"
+	if got := Row(r); !strings.HasPrefix(got, "| count warm | `SELECT COUNT(*)") {
+		t.Errorf("Row of a warm run = %s, want the scenario cell to say warm", got)
+	}
 }

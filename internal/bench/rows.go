@@ -74,43 +74,20 @@ func (s idSet) check(want []string) (string, bool) {
 	return msg, missing == 0 && repeated == 0 && unknown == 0
 }
 
-// runCharges runs a monthly SUM(Amount) over the charges and checks each
-// month against the emulator's charges.
-func runCharges(ctx context.Context, o Options, c conditions) (Result, error) {
+// runCharges runs a monthly SUM(Amount) over the charges, cold and warm
+// on one server (see coldWarm), and checks each month against the
+// emulator's charges.
+func runCharges(ctx context.Context, o Options, c conditions) ([]Result, error) {
 	fx := fixture{customers: 100, charges: o.Charges}
-	r := Result{Scenario: "charges", Latency: c.latency, Limit: c.limit, Pages: pages(fx.charges),
+	base := Result{Scenario: "charges", Latency: c.latency, Limit: c.limit, Pages: pages(fx.charges),
 		Query: "SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*), SUM(Amount) FROM Charges GROUP BY Month ORDER BY Month"}
-	r.Bound = c.bound(r.Pages)
+	base.Bound = c.bound(base.Pages)
 	st, err := setUp(ctx, o, fx, c)
 	if err != nil {
-		return r, err
+		return []Result{base}, err
 	}
 	defer st.close()
 	type agg struct{ n, sum int64 }
-	got := map[string]agg{}
-	err = st.measure(&r, func() error {
-		rows, err := st.srv.db.QueryContext(ctx, r.Query)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var month, sum string
-			var a agg
-			if err := rows.Scan(&month, &a.n, &sum); err != nil {
-				return err
-			}
-			if a.sum, err = exactInt(sum); err != nil {
-				return err
-			}
-			got[month] = a
-			r.Rows++
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return r, err
-	}
 	want := map[string]agg{}
 	st.emu.Each("charge", func(ch map[string]any) {
 		m := time.Unix(ch["created"].(int64), 0).UTC().Format("2006-01")
@@ -119,27 +96,73 @@ func runCharges(ctx context.Context, o Options, c conditions) (Result, error) {
 		a.sum += ch["amount"].(int64)
 		want[m] = a
 	})
-	wrong := 0
-	for m, a := range want {
-		if got[m] != a {
-			wrong++
+	var out []Result
+	for _, run := range coldWarm {
+		r := base
+		r.Run = run
+		got := map[string]agg{}
+		err = st.measure(&r, func() error {
+			rows, err := st.srv.db.QueryContext(ctx, r.Query)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var month, sum string
+				var a agg
+				if err := rows.Scan(&month, &a.n, &sum); err != nil {
+					return err
+				}
+				if a.sum, err = exactInt(sum); err != nil {
+					return err
+				}
+				got[month] = a
+				r.Rows++
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return append(out, r), err
 		}
+		wrong := 0
+		for m, a := range want {
+			if got[m] != a {
+				wrong++
+			}
+		}
+		r.OK = wrong == 0 && len(got) == len(want)
+		r.Check = fmt.Sprintf("%d months of %d charges, %d wrong of %d", len(got), o.Charges, wrong, len(want))
+		out = append(out, r)
 	}
-	r.OK = wrong == 0 && len(got) == len(want)
-	r.Check = fmt.Sprintf("%d months of %d charges, %d wrong of %d", len(got), o.Charges, wrong, len(want))
-	return r, nil
+	return out, nil
 }
 
 // joinQuery totals each customer's invoices.
 const joinQuery = "SELECT c.Id, COUNT(*), SUM(i.Total) FROM Customers c JOIN Invoices i ON i.CustomerId = c.Id GROUP BY c.Id"
 
+// runColdWarmJoin runs the join twice on one server and reports both runs
+// (see coldWarm).
+func runColdWarmJoin(ctx context.Context, o Options, c conditions) ([]Result, error) {
+	var out []Result
+	_, err := runJoinRuns(ctx, o, c, len(coldWarm), func(run int, r Result) {
+		r.Run = coldWarm[run]
+		out = append(out, r)
+	})
+	return out, err
+}
+
 // runJoin runs the Customers–Invoices join times times on one server,
 // checking every run; the last run's figures are reported, with the
 // server's RSS after all of them.
 func runJoin(ctx context.Context, o Options, c conditions, times int) (Result, error) {
+	return runJoinRuns(ctx, o, c, times, nil)
+}
+
+// runJoinRuns is runJoin; each, if set, gets every run's figures.
+func runJoinRuns(ctx context.Context, o Options, c conditions, times int, each func(run int, r Result)) (Result, error) {
 	fx := fixture{customers: o.JoinCustomers, invoices: o.JoinInvoices}
 	name := "join"
-	if times > 1 {
+	if each == nil && times > 1 {
 		name = "joins"
 	}
 	// Every invoice must be read; its customer can come expanded inline,
@@ -202,14 +225,18 @@ func runJoin(ctx context.Context, o Options, c conditions, times int) (Result, e
 		}
 		r.OK = wrong == 0 && len(got) == len(want)
 		r.Check = fmt.Sprintf("%d customers' totals, %d wrong", len(got), wrong)
-		if times > 1 {
+		if name == "joins" {
 			r.Check = fmt.Sprintf("run %d: %s", run+1, r.Check)
+		}
+		if each != nil {
+			r.IdleRSS = idle
+			each(run, r)
 		}
 		if !r.OK {
 			break
 		}
 	}
-	if times > 1 {
+	if name == "joins" {
 		// The heap right after the server's next collection is what the
 		// joins left live; the RSS then shows what the runtime gave back.
 		if r.AfterHeap, r.HeapAfterGC, err = st.srv.heapAfterGC(ctx, o.GCWait); err != nil {
