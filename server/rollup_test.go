@@ -70,6 +70,11 @@ func TestRollupNullsGroupingColumnsOutsideAggregates(t *testing.T) {
 			[]string{"eur NULL 45", "usd NULL 420", "NULL NULL 465"}},
 		{"SELECT outcome, SUM(amount) FROM c GROUP BY outcome WITH ROLLUP HAVING outcome <> 'paid' OR SUM(amount) > 400",
 			[]string{"failed 70", "refunded 5", "NULL 465"}},
+		// HAVING reading a grouping column that is not a selected name.
+		{"SELECT outcome AS o, SUM(amount) FROM c GROUP BY outcome WITH ROLLUP HAVING IF(outcome IS NULL, SUM(amount), 0) > 400",
+			[]string{"NULL 465"}},
+		{"SELECT currency, SUM(amount) FROM c GROUP BY currency, outcome WITH ROLLUP HAVING outcome IS NULL AND COUNT(*) > 1",
+			[]string{"eur 45", "usd 420", "NULL 465"}},
 		// The column named with its table, and inside an aggregate.
 		{"SELECT c.outcome, COUNT(DISTINCT outcome), MAX(c.outcome) FROM c GROUP BY outcome WITH ROLLUP",
 			[]string{"failed 1 failed", "paid 1 paid", "refunded 1 refunded", "NULL 3 refunded"}},
