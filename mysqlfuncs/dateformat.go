@@ -2,6 +2,7 @@ package mysqlfuncs
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
@@ -33,7 +34,7 @@ func newDateFormat(ctx *sql.Context, date, format sql.Expression) sql.Expression
 	if !ok {
 		return engine
 	}
-	return &dateFormat{DateFormat: df, parts: parts}
+	return &dateFormat{DateFormat: df, parts: parts, unit: formatUnit(parts)}
 }
 
 // dateFormat is the engine's DATE_FORMAT (name, type, String, collation,
@@ -41,6 +42,34 @@ func newDateFormat(ctx *sql.Context, date, format sql.Expression) sql.Expression
 type dateFormat struct {
 	*function.DateFormat
 	parts []formatPart
+	// unit is the finest part of a date the format shows: 'm' (year and
+	// month only), 'd' (down to the day), or 0 (a time of day). For 'm'
+	// and 'd' the last result is kept with its month or day: a GROUP BY
+	// month or day formats one bucket for row after row, and then returns
+	// the kept value, neither formatting nor allocating.
+	unit byte
+	last atomic.Pointer[formatted]
+}
+
+// formatted is a result kept for the month or day key of its date.
+type formatted struct {
+	key int
+	val any
+}
+
+// formatUnit is a format's unit (see dateFormat.unit).
+func formatUnit(parts []formatPart) byte {
+	unit := byte('m')
+	for _, p := range parts {
+		switch p.spec {
+		case 0, 'Y', 'y', 'm', 'c', 'M', 'b':
+		case 'd', 'e', 'W', 'a':
+			unit = 'd'
+		default:
+			return 0
+		}
+	}
+	return unit
 }
 
 // formatPart is verbatim text, or one specifier (spec != 0).
@@ -91,12 +120,17 @@ func (f *dateFormat) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 		return nil, err
 	}
 	t, ok := left.(time.Time)
+	var (
+		y, d int
+		m    time.Month
+	)
 	if ok {
 		// What the engine's conversion to DATETIME(6) makes of a time, without
 		// boxing it: UTC, rounded to the microsecond, and in range (else its
 		// error, below).
 		t = t.UTC().Round(time.Microsecond)
-		ok = t.Year() >= 0 && t.Year() <= 9999
+		y, m, d = t.Date()
+		ok = y >= 0 && y <= 9999
 	}
 	if !ok {
 		v, _, err := types.DatetimeMaxPrecision.Convert(ctx, left)
@@ -104,6 +138,17 @@ func (f *dateFormat) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 			return nil, err
 		}
 		t = v.(time.Time)
+		y, m, d = t.Date()
+	}
+	key := -1
+	if f.unit != 0 {
+		key = y*16 + int(m)
+		if f.unit == 'd' {
+			key = key*32 + d
+		}
+		if last := f.last.Load(); last != nil && last.key == key {
+			return last.val, nil
+		}
 	}
 	var buf [64]byte
 	b := buf[:0]
@@ -114,7 +159,11 @@ func (f *dateFormat) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 		}
 		b = appendSpec(b, p.spec, t)
 	}
-	return string(b), nil
+	var out any = string(b)
+	if key >= 0 {
+		f.last.Store(&formatted{key: key, val: out})
+	}
+	return out, nil
 }
 
 func (f *dateFormat) WithChildren(ctx *sql.Context, children ...sql.Expression) (sql.Expression, error) {

@@ -70,6 +70,49 @@ func TestDateFormatEqualsTheEngines(t *testing.T) {
 	}
 }
 
+// TestDateFormatKeepsOnlyItsBucketsResult: one DATE_FORMAT evaluated over
+// instants in order (a month's and a day's rows one after another, as a
+// scan gives them) and shuffled, gives for each what the engine's gives:
+// the result it keeps for a month or a day is never returned for another.
+func TestDateFormatKeepsOnlyItsBucketsResult(t *testing.T) {
+	ctx := sql.NewEmptyContext()
+	col := expression.NewGetField(0, types.Datetime, "Created", true)
+	r := rand.New(rand.NewSource(7))
+	var instants []time.Time
+	for at := time.Date(2023, 11, 28, 0, 0, 0, 0, time.UTC); at.Year() < 2025; at = at.Add(time.Duration(r.Int63n(int64(40 * time.Hour)))) {
+		instants = append(instants, at)
+	}
+	// The same day and month in other years, and across a zone's midnight.
+	instants = append(instants, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 3, 1, 0, 30, 0, 0, time.FixedZone("X", 3600)), time.Date(2024, 2, 29, 23, 59, 59, 999999700, time.UTC))
+	shuffled := append([]time.Time(nil), instants...)
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	kept := 0
+	for _, f := range []string{"%Y-%m", "%b %Y", "%Y-%m-%d", "%a %e", "%Y-%m-%d %H", "%y"} {
+		ours := newDateFormat(ctx, col, lit(f))
+		engine := function.NewDateFormat(ctx, col, lit(f))
+		for _, seq := range [][]time.Time{instants, shuffled, append(instants, nil...)} {
+			for _, at := range append(seq, time.Time{}) {
+				row := sql.Row{at}
+				if at.IsZero() {
+					row = sql.Row{nil}
+				}
+				got, gerr := ours.Eval(ctx, row)
+				want, werr := engine.Eval(ctx, row)
+				if got != want || (gerr == nil) != (werr == nil) {
+					t.Fatalf("DATE_FORMAT(%v, %q) = %v, %v; the engine's: %v, %v", row[0], f, got, gerr, want, werr)
+				}
+			}
+		}
+		if ours.(*dateFormat).last.Load() != nil {
+			kept++
+		}
+	}
+	if kept != 5 {
+		t.Errorf("%d formats kept a result, want 5 (all but the one with an hour)", kept)
+	}
+}
+
 // BenchmarkDateFormatMonth is the per-row cost of DATE_FORMAT(Created, '%Y-%m'),
 // compiled and the engine's.
 func BenchmarkDateFormatMonth(b *testing.B) {

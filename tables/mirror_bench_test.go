@@ -72,29 +72,38 @@ func BenchmarkMirrorMonthly(b *testing.B) {
 	engine := sqle.New(ab.Build(), &sqle.Config{})
 	session := sql.NewBaseSession()
 	session.SetCurrentDatabase("stripe")
-	for _, q := range []struct{ name, query string }{
+	queries := []struct{ name, query string }{
 		{"count", "SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*) FROM Charges GROUP BY Month ORDER BY Month"},
 		{"sum", "SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*), SUM(Amount) FROM Charges GROUP BY Month ORDER BY Month"},
-	} {
+	}
+	run := func(b *testing.B, query string) {
+		ctx := sql.NewContext(b.Context(), sql.WithSession(session), sql.WithQuery(query))
+		_, iter, _, err := engine.Query(ctx, query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, err := sql.RowIterToRows(ctx, iter)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var total int64
+		for _, r := range rows {
+			total += r[1].(int64)
+		}
+		if len(rows) != 12 || total != n {
+			b.Fatalf("%d months, %d charges; want 12, %d", len(rows), total, n)
+		}
+	}
+	// Once each before timing: the store's compactions after the backfill
+	// and the first reads' cache misses would fall on the first query.
+	for _, q := range queries {
+		run(b, q.query)
+	}
+	for _, q := range queries {
 		b.Run(q.name, func(b *testing.B) {
 			start := time.Now()
 			for b.Loop() {
-				ctx := sql.NewContext(b.Context(), sql.WithSession(session), sql.WithQuery(q.query))
-				_, iter, _, err := engine.Query(ctx, q.query)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows, err := sql.RowIterToRows(ctx, iter)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var total int64
-				for _, r := range rows {
-					total += r[1].(int64)
-				}
-				if len(rows) != 12 || total != n {
-					b.Fatalf("%d months, %d charges; want 12, %d", len(rows), total, n)
-				}
+				run(b, q.query)
 			}
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N)/n, "ns/row")
 		})
