@@ -25,9 +25,17 @@ import (
 //     both snapshots hold the same values nothing changes, else the object
 //     is re-fetched from Stripe and the answer stored with the time of the
 //     read (conflict);
-//   - a deletion is final, whatever its version: Stripe never brings an id
-//     back, so the tombstone it leaves makes every later-arriving update of
-//     the object stale. Tombstones are neither returned nor counted.
+//   - a deletion leaves a tombstone with its version. Stripe makes the ids
+//     of most objects and never brings one back, so every later-arriving
+//     update of such an object is stale, whatever its version. Only a
+//     *.created event of a later second replaces the tombstone.
+//   - coupons, plans and products take an id the client chooses, and one
+//     deleted can be created again with the same id: for them a tombstone
+//     is versioned like any snapshot (a later second replaces it, the same
+//     second is settled by a re-fetch, and a write's answer replaces one
+//     older than it), and a deletion event no later than the stored
+//     snapshot's second is checked by a re-fetch, since it may precede a
+//     re-creation. Tombstones are neither returned nor counted.
 //
 // Every object that exists is therefore eventually stored as its newest
 // snapshot: the newest change has the latest second of all, and a tie is
@@ -48,7 +56,16 @@ const (
 	resSame                   // the store already held these values
 	resStale                  // older than what is stored: dropped
 	resConflict               // same second, other values: re-fetch it
+	// resGone: not stored, because the store holds the object's deletion
+	// and this snapshot cannot replace it. For a write's answer (Applied)
+	// it means the write is not shown yet.
+	resGone
 )
+
+// chosenIDs are the object types whose id the client may choose when
+// creating one (Stripe's create takes an "id"), so that an id can be
+// deleted and created again: its tombstone is not final.
+var chosenIDs = map[string]bool{"coupon": true, "plan": true, "product": true}
 
 // how says how a snapshot is compared with the stored one.
 type how int
@@ -56,9 +73,13 @@ type how int
 const (
 	// compare applies the version rule above.
 	compare how = iota
+	// creation compares as compare does, for the snapshot of a *.created
+	// event: one of a later second replaces a tombstone.
+	creation
 	// force stores the snapshot unless the stored one is of a later second
-	// or a tombstone: a re-fetch's answer, or a write's response (read your
-	// writes), is the newest thing known at that instant.
+	// or a tombstone it cannot replace (replaces): a re-fetch's answer, or
+	// a write's response (read your writes), is the newest thing known at
+	// that instant.
 	force
 	// sweep, with deleted, leaves a soft tombstone (primary.swept): for an
 	// object a backfill did not list, or a re-fetch did not find.
@@ -133,15 +154,34 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 			return 0, fmt.Errorf("mirror: %s %s: corrupt primary record", t.name, id)
 		}
 	}
+	reusable := chosenIDs[t.t.Object]
 	switch {
-	case found && old.deleted:
-		return resStale, nil // a deletion is final
-	case found && old.swept && !deleted && h != sweep && second(version) <= second(old.version):
+	case found && old.deleted && deleted:
+		// Already gone; a later deletion moves the tombstone's version, so
+		// that a re-creation between the two, seen late, stays stale.
+		if h != sweep && second(version) > second(old.version) {
+			old.version = version
+			return resSame, x.b.Set(pk, old.encode(), nil)
+		}
 		return resStale, nil
+	case found && old.deleted:
+		if res := replaces(version, old.version, h, reusable); res != resApplied {
+			return res, nil
+		}
 	case found && old.swept && h == sweep:
 		return resSame, nil
+	case found && old.swept && !deleted:
+		// A soft tombstone: the object was out of sight, not deleted.
+		if res := replaces(version, old.version, h, true); res != resApplied {
+			return res, nil
+		}
 	}
 	live := found && !old.gone()
+	if live && deleted && reusable && h == compare && second(version) <= second(old.version) {
+		// The stored snapshot is of this deletion's second or later: it
+		// may show the object created again since. Stripe decides.
+		return resConflict, nil
+	}
 	var enc []byte
 	if !deleted {
 		if enc, err = encodeObject(nil, obj); err != nil {
@@ -164,7 +204,7 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 				return resSame, x.b.Set(pk, old.encode(), nil)
 			}
 			return resSame, nil
-		case s == o && (h == compare || h == backfill):
+		case s == o && (h == compare || h == creation || h == backfill):
 			return resConflict, nil
 		}
 	}
@@ -215,6 +255,32 @@ func (x *txn) put(t *table, obj stripeapi.Object, version int64, deleted bool, h
 		x.tableMeta[t] = true
 	}
 	return resApplied, nil
+}
+
+// replaces tells whether a snapshot at version, not a deletion, replaces
+// a tombstone at tomb (resApplied), or what becomes of it. A tombstone
+// that can be undone (revivable: a soft one, or one of an id the client
+// chooses) gives way to a snapshot of a later second, and to a write's or
+// a re-fetch's answer (force) read no earlier than it (a re-fetch is read
+// after the tombstone was found, a write answered after the deletion's
+// answer was applied); a snapshot of its second is settled by a re-fetch.
+// Any other tombstone gives way only to a creation of a later second.
+func replaces(version, tomb int64, h how, revivable bool) result {
+	s, o := second(version), second(tomb)
+	switch {
+	case revivable && h == force:
+		if version >= tomb {
+			return resApplied
+		}
+	case revivable || h == creation:
+		if s > o {
+			return resApplied
+		}
+		if s == o && revivable {
+			return resConflict
+		}
+	}
+	return resGone
 }
 
 // unindex removes an object's stored values and index entries.

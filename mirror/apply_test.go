@@ -1,8 +1,11 @@
 package mirror
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // applyAll applies events as one poll page would.
@@ -223,5 +226,109 @@ func TestRefetchNotFoundIsASoftTombstone(t *testing.T) {
 	applyAll(t, m, ev("evt_5", "customer.updated", sec+3, cus("cus_x", 50, "name", "e")))
 	if got := all(t, m, "Customers", Query{}); len(got) != 0 {
 		t.Errorf("after a deletion event Objects = %v, want nothing", ids(got))
+	}
+}
+
+func prod(id string, created int64, name string) map[string]any {
+	return map[string]any{"id": id, "object": "product", "created": created, "name": name}
+}
+
+func productName(t *testing.T, m *Mirror, id string) any {
+	t.Helper()
+	got := all(t, m, "Products", Query{IDs: []string{id}})
+	if len(got) != 1 {
+		return nil
+	}
+	return got[0]["name"]
+}
+
+// TestChosenIDComesBackAfterItsDeletion: a product (like a coupon or a
+// plan) takes an id its creator chooses, and one deleted can be created
+// again with that id: its tombstone gives way to a later creation, a
+// deletion of the stored snapshot's second is checked with Stripe, and a
+// write's answer after the deletion shows.
+func TestChosenIDComesBackAfterItsDeletion(t *testing.T) {
+	e := newEnv(t, "Products", "Customers")
+	m := e.openStore()
+	sec := e.clock.now().Unix()
+
+	// Seconds apart, seen out of order.
+	applyAll(t, m,
+		ev("evt_1", "product.created", sec-10, prod("prod_a", sec-10, "v1")),
+		ev("evt_2", "product.deleted", sec-8, prod("prod_a", sec-10, "v1")),
+	)
+	if got := productName(t, m, "prod_a"); got != nil {
+		t.Fatalf("after its deletion prod_a = %v, want none", got)
+	}
+	applyAll(t, m, ev("evt_3", "product.created", sec-5, prod("prod_a", sec-5, "v2")))
+	if got := productName(t, m, "prod_a"); got != "v2" {
+		t.Errorf("after its re-creation prod_a = %v, want v2", got)
+	}
+	applyAll(t, m, ev("evt_1b", "product.updated", sec-9, prod("prod_a", sec-10, "v1b"))) // late, before the deletion
+	if got := productName(t, m, "prod_a"); got != "v2" {
+		t.Errorf("after a late update of the first product prod_a = %v, want v2", got)
+	}
+	// Deleted again; a creation between the two deletions, seen late, is
+	// older than the tombstone.
+	applyAll(t, m, ev("evt_6", "product.deleted", sec-3, prod("prod_a", sec-5, "v2")))
+	applyAll(t, m, ev("evt_5", "product.created", sec-4, prod("prod_a", sec-4, "v3")))
+	if got := productName(t, m, "prod_a"); got != nil {
+		t.Errorf("after the second deletion and a late creation before it prod_a = %v, want none", got)
+	}
+	if len(e.fake.gets) != 0 {
+		t.Errorf("re-fetches %v, want none (no two changes of one second)", e.fake.gets)
+	}
+
+	// A deletion and a creation of one second: Stripe decides.
+	e.fake.objects["/v1/products/prod_b"] = prod("prod_b", sec, "from stripe")
+	applyAll(t, m,
+		ev("evt_7", "product.created", sec, prod("prod_b", sec, "b")),
+		ev("evt_8", "product.deleted", sec, prod("prod_b", sec, "b")),
+	)
+	if got := productName(t, m, "prod_b"); got != "from stripe" {
+		t.Errorf("after a creation and a deletion of one second prod_b = %v, want the re-fetched (it exists)", got)
+	}
+	e.fake.objects["/v1/products/prod_c"] = nil // 404: deleted
+	applyAll(t, m,
+		ev("evt_9", "product.created", sec, prod("prod_c", sec, "c")),
+		ev("evt_10", "product.deleted", sec, prod("prod_c", sec, "c")),
+	)
+	if got := productName(t, m, "prod_c"); got != nil {
+		t.Errorf("prod_c = %v, want none (Stripe has it deleted)", got)
+	}
+	e.fake.objects["/v1/products/prod_c"] = prod("prod_c", sec, "again") // created again in that second
+	applyAll(t, m, ev("evt_11", "product.created", sec, prod("prod_c", sec, "again")))
+	if got := productName(t, m, "prod_c"); got != "again" {
+		t.Errorf("after its re-creation in the second of its deletion prod_c = %v, want again", got)
+	}
+	if want := []string{"/v1/products/prod_b", "/v1/products/prod_c", "/v1/products/prod_c"}; !slices.Equal(e.fake.gets, want) {
+		t.Errorf("re-fetches %v, want %v", e.fake.gets, want)
+	}
+
+	// Read your writes: deleted and created again through stripesql.
+	ctx := t.Context()
+	for i, step := range []struct {
+		obj     map[string]any
+		deleted bool
+	}{{prod("prod_w", sec, "w1"), false}, {map[string]any{"id": "prod_w", "object": "product", "deleted": true}, true}, {prod("prod_w", sec, "w2"), false}} {
+		e.clock.add(time.Millisecond)
+		if err := m.Applied(ctx, "Products", jsonObject(step.obj), step.deleted); err != nil {
+			t.Fatalf("Applied step %d: %v", i, err)
+		}
+	}
+	if got := productName(t, m, "prod_w"); got != "w2" {
+		t.Errorf("after a write deleted and created again prod_w = %v, want w2", got)
+	}
+	if n := count(t, m, "Products"); n != 3 {
+		t.Errorf("Count(Products) = %d, want 3 (prod_b, prod_c, prod_w)", n)
+	}
+	// An id Stripe made is never used again: a write's answer after its
+	// deletion is not shown, and Applied says so.
+	if err := m.Applied(ctx, "Customers", jsonObject(cus("cus_d", 1)), true); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.add(time.Second)
+	if err := m.Applied(ctx, "Customers", jsonObject(cus("cus_d", 1, "name", "late")), false); !errors.Is(err, ErrDeletedInMirror) || !strings.Contains(err.Error(), "Customers cus_d") {
+		t.Errorf("Applied of a deleted customer = %v, want %v naming it", err, ErrDeletedInMirror)
 	}
 }

@@ -172,3 +172,122 @@ func TestFollowsNestedCardsAtTheEmulator(t *testing.T) {
 		t.Errorf("Count(Cards) = %d, want 1", n)
 	}
 }
+
+// TestProductWithAChosenIDDeletedAndCreatedAgainAtTheEmulator: a product
+// created with an id of the caller's choosing, deleted and created again
+// with that id, at the emulator directly (events late and out of order)
+// and as a write through stripesql does (Stripe's answer handed to
+// Applied): the mirror shows it every time.
+func TestProductWithAChosenIDDeletedAndCreatedAgainAtTheEmulator(t *testing.T) {
+	emu := emulator.New(emulator.WithEventDelay(50*time.Millisecond), emulator.WithEventReorder(300*time.Millisecond))
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_mirror", Rate: -1, SearchRate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	cat, tbs := testCatalogTables(t, "Products")
+	m, err := Open(ctx, Config{
+		Dir: t.TempDir(), Tables: tbs, Catalog: cat, Client: client, Interval: 20 * time.Millisecond, Overlap: 5 * time.Second,
+		ReadAll: func(ctx context.Context, _ string, emit func(stripeapi.Object) error) error {
+			it := client.List(ctx, "/v1/products", nil)
+			for it.Next() {
+				if err := emit(it.Object()); err != nil {
+					return err
+				}
+			}
+			return it.Err()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	waitReady(t, m)
+
+	// settled waits until every event is listable and the mirror has read it.
+	settled := func() {
+		t.Helper()
+		var last time.Time
+		for _, ev := range emu.Events() {
+			if ev.VisibleAt.After(last) {
+				last = ev.VisibleAt
+			}
+		}
+		time.Sleep(time.Until(last))
+		caughtUp(t, m)
+	}
+	shown := func(id string) any {
+		t.Helper()
+		got := all(t, m, "Products", Query{IDs: []string{id}})
+		if len(got) != 1 {
+			return nil
+		}
+		return got[0]["name"]
+	}
+	create := func(id, name string) stripeapi.Object {
+		t.Helper()
+		o, err := client.Post(ctx, "/v1/products", stripeapi.Params{{Key: "id", Value: id}, {Key: "name", Value: name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	del := func(id string) stripeapi.Object {
+		t.Helper()
+		o, err := client.Delete(ctx, "/v1/products/"+id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+
+	// At the emulator directly, a poll between each step, then with the
+	// deletion and the re-creation in one second, several times.
+	create("prod_mine", "first")
+	settled()
+	del("prod_mine")
+	settled()
+	if got := shown("prod_mine"); got != nil {
+		t.Fatalf("after its deletion prod_mine = %v, want none", got)
+	}
+	create("prod_mine", "second")
+	settled()
+	if got := shown("prod_mine"); got != "second" {
+		t.Errorf("created again at the emulator: prod_mine = %v, want second", got)
+	}
+	for i := range 5 {
+		name := fmt.Sprint("again ", i)
+		del("prod_mine")
+		create("prod_mine", name)
+		settled()
+		if got := shown("prod_mine"); got != name {
+			t.Errorf("round %d, deleted and created again at once: prod_mine = %v, want %q", i, got, name)
+		}
+	}
+
+	// As stripesql writes: each answer is applied before the next step.
+	for i := range 3 {
+		name := fmt.Sprint("written ", i)
+		if err := m.Applied(ctx, "Products", del("prod_mine"), true); err != nil {
+			t.Fatal(err)
+		}
+		if got := shown("prod_mine"); got != nil {
+			t.Errorf("round %d: after the DELETE's answer prod_mine = %v, want none", i, got)
+		}
+		if err := m.Applied(ctx, "Products", create("prod_mine", name), false); err != nil {
+			t.Fatalf("round %d: Applied of the re-creation: %v", i, err)
+		}
+		if got := shown("prod_mine"); got != name {
+			t.Errorf("round %d: after the INSERT's answer prod_mine = %v, want %q (read your writes)", i, got, name)
+		}
+		settled()
+		if got := shown("prod_mine"); got != name {
+			t.Errorf("round %d: after the events prod_mine = %v, want %q", i, got, name)
+		}
+	}
+	if n := count(t, m, "Products"); n != 1 {
+		t.Errorf("Count(Products) = %d, want 1", n)
+	}
+}

@@ -332,8 +332,12 @@ func (m *Mirror) applyEvents(ctx context.Context, evs []event) error {
 			// object of any table.
 			tables = nil
 		}
+		h := compare
+		if strings.HasSuffix(ev.typ, ".created") {
+			h = creation
+		}
 		for _, t := range tables {
-			res, err := x.put(t, ev.object, eventVersion(ev.created), ev.deletes(), compare)
+			res, err := x.put(t, ev.object, eventVersion(ev.created), ev.deletes(), h)
 			if err != nil {
 				x.abort()
 				m.wmu.Unlock()
@@ -379,15 +383,18 @@ func (m *Mirror) applyEvents(ctx context.Context, evs []event) error {
 // the newer-arrived snapshot.
 func (m *Mirror) refetch(ctx context.Context, t *table, obj stripeapi.Object, ev *event) error {
 	at := m.now()
+	version := at.UnixNano()
 	fresh, deleted, h := obj, false, force
 	if path, ok := retrievePath(t, obj); ok && m.cfg.Client != nil {
 		got, err := m.cfg.Client.Get(ctx, path, nil)
 		switch {
+		case stripeapi.IsNotFound(err) && ev != nil && ev.deletes():
+			// The deletion, confirmed: dated by its event, in Stripe's
+			// clock, so that a re-creation of its second, seen later, is
+			// settled by asking again rather than taken for older.
+			deleted, version = true, eventVersion(ev.created)
 		case stripeapi.IsNotFound(err):
-			deleted = true
-			if ev == nil || !ev.deletes() {
-				h = sweep
-			}
+			deleted, h = true, sweep
 		case err != nil:
 			return fmt.Errorf("mirror: re-read %s %s: %w", t.name, obj.ID(), err)
 		default:
@@ -411,7 +418,7 @@ func (m *Mirror) refetch(ctx context.Context, t *table, obj stripeapi.Object, ev
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
 	x := m.newTxn()
-	if _, err := x.put(t, fresh, at.UnixNano(), deleted, h); err != nil {
+	if _, err := x.put(t, fresh, version, deleted, h); err != nil {
 		x.abort()
 		return err
 	}

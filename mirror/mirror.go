@@ -496,12 +496,27 @@ func (m *Mirror) Applied(ctx context.Context, table string, obj stripeapi.Object
 		return errClosed
 	}
 	x := m.newTxn()
-	if _, err := x.put(t, obj, m.now().UnixNano(), deleted, force); err != nil {
+	res, err := x.put(t, obj, m.now().UnixNano(), deleted, force)
+	if err != nil {
 		x.abort()
 		return err
 	}
-	return x.commit(false)
+	if err := x.commit(false); err != nil {
+		return err
+	}
+	if res == resGone {
+		// The write is not shown: the caller says so (a warning) rather
+		// than let the session believe it reads its write.
+		return fmt.Errorf("%w: %s %s", ErrDeletedInMirror, t.name, obj.ID())
+	}
+	return nil
 }
+
+// ErrDeletedInMirror is Applied's error when the mirror does not take a
+// write's answer because it holds a deletion of the object that the
+// answer is not newer than (or the object's id is one Stripe never uses
+// again).
+var ErrDeletedInMirror = errors.New("mirror: it holds a deletion of the object no older than the write's answer")
 
 // skewSlack is the clock difference with Stripe the mirror ignores: the
 // Date header has whole seconds, and a response takes time.
