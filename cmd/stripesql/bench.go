@@ -71,7 +71,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	o.Exe = exe
 
-	fmt.Fprintf(stdout, "# stripesql bench, %s, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), versionString())
+	started := time.Now()
+	fmt.Fprintf(stdout, "# stripesql bench, %s, %s%s\n\n", started.UTC().Format("2006-01-02 15:04 MST"), versionString(), loadAverage())
 	bench.Print(stdout, nil) // the header; rows follow as they complete
 	bad := 0
 	_, err = bench.Run(ctx, o, func(r bench.Result) {
@@ -83,10 +84,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// The run's length and the machine's load: a shared machine's figures
+	// mean little without them.
+	fmt.Fprintf(stdout, "\n# done in %.0f s%s\n", time.Since(started).Seconds(), loadAverage())
 	if bad > 0 {
 		return fmt.Errorf("%d queries: %w", bad, bench.ErrRows)
 	}
 	return nil
+}
+
+// loadAverage is ", load average 1.20 0.80 0.50" from /proc/loadavg (1,
+// 5 and 15 minutes), or "" where there is none.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return ", load average " + strings.Join(f[:3], " ")
 }
 
 // containsFlag reports whether args set the boolean flag name.

@@ -17,6 +17,11 @@ func TestBenchSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, out, stderr)
 	}
+	// The run's length and the machine's load end the output (where
+	// /proc/loadavg exists).
+	if !regexp.MustCompile(`\n# done in [0-9]+ s(, load average [0-9.]+ [0-9.]+ [0-9.]+)?\n$`).MatchString(out) {
+		t.Errorf("the output does not end with the run's length (and load):\n%s", out)
+	}
 	// Each query runs cold (first on a fresh server) and warm (again on
 	// it): both rows are printed.
 	rows := regexp.MustCompile("(?m)^\\| (count|select) (cold|warm) \\|.*$").FindAllString(out, -1)
