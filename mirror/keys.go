@@ -99,10 +99,11 @@ func prefixEnd(p []byte) []byte {
 // primary is the record of an object in the primary keyspace.
 type primary struct {
 	version int64 // unix nanoseconds (see apply.go)
-	deleted bool  // a tombstone: the object is gone and stays gone
-	// swept is a tombstone left by a backfill that did not see the object:
-	// it is gone as far as the backfill knows, but a snapshot of a later
-	// second brings it back (it may only have been out of the list's view).
+	deleted bool  // a tombstone: the object is deleted (final unless its id can be created again: apply.go)
+	// swept is a tombstone left by a backfill that did not see the object,
+	// or a re-fetch that got a 404: it is gone as far as the mirror knows,
+	// but a snapshot of a later second brings it back (it may only have
+	// been out of sight).
 	swept   bool
 	created int64
 }
