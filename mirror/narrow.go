@@ -161,6 +161,40 @@ func (s *narrowSet) decode(d *decoder, b []byte, pick []int) (stripeapi.Object, 
 	return obj, nil
 }
 
+// decodeValues sets vals[i], for each position i in pick (sorted), to the
+// value there in the narrow value b (nil where the object had none).
+func (s *narrowSet) decodeValues(d *decoder, b []byte, pick []int, vals []any) error {
+	p, next := 0, 0
+	for i := range s.paths {
+		if next == len(pick) {
+			break
+		}
+		if p >= len(b) {
+			return errCorrupt
+		}
+		if pick[next] != i {
+			if b[p] == narrowMissing {
+				p++
+			} else if err := skip(b, &p); err != nil {
+				return err
+			}
+			continue
+		}
+		next++
+		if b[p] == narrowMissing {
+			p++
+			vals[i] = nil
+			continue
+		}
+		v, err := d.value(b, &p)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+	return nil
+}
+
 // positions returns the positions of paths in the set, sorted (id and
 // created, from the key, have none).
 func (s *narrowSet) positions(paths []string) []int {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -295,7 +296,7 @@ func TestNarrowReadsAnswerAsWholeObjects(t *testing.T) {
 	if !tb.narrowReady.Load() {
 		t.Fatal("the narrow keyspace of a new store is not ready")
 	}
-	usedNarrow, rows := 0, 0
+	usedNarrow, usedValues, rows := 0, 0, 0
 	for i := range 1000 {
 		q := randQuery(r, tb.narrow.paths, created)
 		got, narrow := queryAnswer(t, m, "Charges", q)
@@ -312,15 +313,18 @@ func TestNarrowReadsAnswerAsWholeObjects(t *testing.T) {
 		if narrow {
 			usedNarrow++
 		}
+		if checkValues(t, m, q) {
+			usedValues++
+		}
 		rows += len(want)
 		if !slices.Equal(got, want) {
 			t.Fatalf("query %d %+v (narrow %v):\n got  %d: %v\n want %d: %v", i, q, narrow, len(got), got, len(want), want)
 		}
 	}
-	if usedNarrow < 200 || rows < 10000 {
-		t.Errorf("%d of 1000 queries read narrow values, %d rows compared: too few to show anything", usedNarrow, rows)
+	if usedNarrow < 200 || usedValues < 200 || rows < 10000 {
+		t.Errorf("%d of 1000 queries read narrow values, %d through NextValues, %d rows compared: too few to show anything", usedNarrow, usedValues, rows)
 	}
-	t.Logf("1000 random queries, %d read narrow values, %d rows compared", usedNarrow, rows)
+	t.Logf("1000 random queries, %d read narrow values, %d through NextValues, %d rows compared", usedNarrow, usedValues, rows)
 }
 
 // TestOldStoreOpensAnswersAndBuildsNarrowKeyspace: a store written before
@@ -447,4 +451,44 @@ func TestOldStoreOpensAnswersAndBuildsNarrowKeyspace(t *testing.T) {
 	m = e.start()
 	waitFor(t, func() bool { return m.tables["charges"].narrowReady.Load() })
 	checkNarrowInStep(t, m, "charges")
+}
+
+// checkValues fails unless, for a read that gives values (ValueReader),
+// NextValues gives for each object the values a lookup of each path finds
+// in the object Next gives; it reports whether the read gave values.
+func checkValues(t *testing.T, m *Mirror, q Query) bool {
+	t.Helper()
+	it, err := m.Objects(t.Context(), "Charges", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	vr := it.(ValueReader)
+	if !vr.Values() {
+		return false
+	}
+	var got []string
+	vals := make([]any, len(q.Paths))
+	for {
+		err := vr.NextValues(vals)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%#v", vals))
+	}
+	var want []string
+	for _, obj := range all(t, m, "Charges", q) {
+		row := make([]any, len(q.Paths))
+		for i, p := range q.Paths {
+			row[i], _ = lookup(obj, p)
+		}
+		want = append(want, fmt.Sprintf("%#v", row))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%+v: NextValues\n got  %d: %v\n want %d: %v", q, len(got), got, len(want), want)
+	}
+	return true
 }

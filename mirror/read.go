@@ -124,6 +124,33 @@ func (m *Mirror) Objects(ctx context.Context, table string, q Query) (Iterator, 
 			it.pick = slices.Compact(it.pick)
 		}
 	}
+	if (it.narrow != nil || it.keysOnly()) && len(q.Equal) == 0 {
+		it.valuePos = make([]int, len(q.Paths))
+		for i, p := range q.Paths {
+			switch p {
+			case "id":
+				it.valuePos[i] = posID
+			case "created":
+				it.valuePos[i] = posCreated
+			default:
+				pos, ok := -1, false
+				if it.narrow != nil {
+					pos, ok = it.narrow.index[p]
+				}
+				if !ok {
+					it.valuePos = nil // ("created.x": keys only, but no value)
+					break
+				}
+				it.valuePos[i] = pos
+			}
+			if it.valuePos == nil {
+				break
+			}
+		}
+		if it.narrow != nil {
+			it.vals = make([]any, len(it.narrow.paths))
+		}
+	}
 	switch {
 	case q.IDs != nil:
 		it.ids = slices.Compact(slices.Sorted(slices.Values(q.IDs)))
@@ -209,10 +236,18 @@ type iter struct {
 	narrow *narrowSet
 	pick   []int
 
-	// advance: the scan is still on the object last returned.
+	// advance: the scan is still on the object last returned; scanID is
+	// its id (in the scan's key).
 	advance bool
-	n       int
-	closed  bool
+	scanID  []byte
+	// valuePos maps the query's Paths to what NextValues reads for each:
+	// a position of the narrow values, or posID, posCreated; nil when the
+	// read cannot give values (see Values). vals holds the decoded narrow
+	// values of the current object.
+	valuePos []int
+	vals     []any
+	n        int
+	closed   bool
 }
 
 // keysOnly reports a query that needs nothing but id and created.
@@ -273,6 +308,9 @@ func (it *iter) Next() (stripeapi.Object, error) {
 		if !it.createdOK(created) {
 			continue
 		}
+		if id == "" {
+			id = string(it.scanID)
+		}
 		var obj stripeapi.Object
 		if it.narrow != nil {
 			obj, err = it.narrow.decode(it.dec, enc, it.pick)
@@ -297,7 +335,106 @@ func (it *iter) Next() (stripeapi.Object, error) {
 	}
 }
 
-// nextRaw returns the next candidate's encoding, created and id.
+// ValueReader is what the Iterator of a read that needs no object offers
+// (one of narrow values, or of keys only, without Equal): the values at
+// the query's Paths, without an object made of them for each.
+type ValueReader interface {
+	// Values reports whether NextValues can be used: the read is of
+	// narrow values or keys only, without Equal.
+	Values() bool
+	// NextValues sets vals[i] (len(vals) == len(Paths)) to the next
+	// object's value at Paths[i], what a lookup of the path in the
+	// object Next would return finds (nil where it finds nothing); io.EOF
+	// at the end. A read uses Next or NextValues, not both.
+	NextValues(vals []any) error
+}
+
+// Positions of valuePos that are not narrow values.
+const (
+	posID      = -1
+	posCreated = -2
+)
+
+// Values implements ValueReader.
+func (it *iter) Values() bool { return it.valuePos != nil && (it.skinny || it.narrow != nil) }
+
+// NextValues implements ValueReader.
+func (it *iter) NextValues(vals []any) error {
+	if !it.Values() || len(vals) != len(it.valuePos) {
+		return errors.New("mirror: NextValues on a read that cannot give values")
+	}
+	for {
+		if it.closed {
+			return io.EOF
+		}
+		if it.m.closed.Load() {
+			return errClosed
+		}
+		if it.n++; it.n%1024 == 0 {
+			if err := it.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		var (
+			enc     []byte
+			created int64
+			id      string
+		)
+		if it.skinny {
+			if !it.scanOK {
+				if err := it.scan.Error(); err != nil {
+					return err
+				}
+				return io.EOF
+			}
+			k := it.scan.Key()
+			plen := len(it.t.name) + 2
+			if len(k) < plen+8 {
+				return errCorrupt
+			}
+			created = createdFromDesc(k[plen : plen+8])
+			it.scanID = k[plen+8:]
+			it.advance = true
+		} else {
+			var err error
+			if enc, created, id, err = it.nextRaw(); err != nil {
+				return err
+			}
+			if !it.createdOK(created) {
+				continue
+			}
+			if err := it.narrow.decodeValues(it.dec, enc, it.pick, it.vals); err != nil {
+				return err
+			}
+		}
+		for i, p := range it.valuePos {
+			switch p {
+			case posID:
+				if id == "" {
+					id = string(it.scanID)
+				}
+				vals[i] = id
+			case posCreated:
+				// As Next: from the key; a keys-only read always has it, a
+				// read of values only when the object has one.
+				if created != 0 || it.skinny {
+					vals[i] = json.Number(strconv.FormatInt(created, 10))
+				} else {
+					vals[i] = nil
+				}
+			default:
+				vals[i] = it.vals[p]
+			}
+		}
+		if it.skinny {
+			it.scanOK, it.advance = it.scan.Next(), false
+		}
+		return nil
+	}
+}
+
+// nextRaw returns the next candidate's encoding, created and id (""
+// for a scan's: it is in scanID).
 func (it *iter) nextRaw() ([]byte, int64, string, error) {
 	switch {
 	case it.q.IDs != nil:
@@ -343,10 +480,12 @@ func (it *iter) nextRaw() ([]byte, int64, string, error) {
 			return nil, 0, "", errCorrupt
 		}
 		created := createdFromDesc(k[plen : plen+8])
-		// The value is valid until the iterator moves, which the next
-		// call does: the decoder copies what it keeps.
+		// The value (and the key) is valid until the iterator moves, which
+		// the next call does: the decoder copies what it keeps. The id is
+		// left in scanID, made a string only by a reader that wants it.
 		it.advance = true
-		return it.scan.Value(), created, string(k[plen+8:]), nil
+		it.scanID = k[plen+8:]
+		return it.scan.Value(), created, "", nil
 	default:
 		for {
 			if it.idx == nil {

@@ -42,36 +42,7 @@ func BenchmarkMirrorMonthly(b *testing.B) {
 	if _, err := emu.Seed(emulator.Seeding{Charges: n, From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
 		b.Fatal(err)
 	}
-	api := httptest.NewServer(emu)
-	defer api.Close()
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: api.URL, APIKey: "sk_test_bench", Rate: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cat := catalog.Builtin()
-	def, _ := cat.Lookup("Charges")
-	db := NewDatabase(Config{Name: "stripe", Catalog: cat, Client: client})
-	m, err := mirror.Open(b.Context(), mirror.Config{Dir: b.TempDir(), Tables: []*catalog.Table{def}, Catalog: cat,
-		Client: client, ReadAll: db.ReadAll, Interval: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	for ready := false; !ready; ready, _ = m.Ready("Charges") {
-		time.Sleep(50 * time.Millisecond)
-	}
-	db.SetMirror(m)
-	funcs := map[string]sql.Function{}
-	for _, f := range append(mysqlfuncs.Functions(), aggregates.Functions()...) {
-		funcs[f.FunctionName()] = f
-	}
-	ab := analyzer.NewBuilder(funcsProvider{memory.NewDBProvider(db), funcs})
-	for _, r := range AnalyzerRules() {
-		ab.AddPostAnalyzeRule(r.Id, r.Apply)
-	}
-	engine := sqle.New(ab.Build(), &sqle.Config{})
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
+	engine, session, _ := storeEngine(b, emu, "Charges")
 	queries := []struct{ name, query string }{
 		{"count", "SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*) FROM Charges GROUP BY Month ORDER BY Month"},
 		{"sum", "SELECT DATE_FORMAT(Created, '%Y-%m') AS Month, COUNT(*), SUM(Amount) FROM Charges GROUP BY Month ORDER BY Month"},
@@ -108,4 +79,47 @@ func BenchmarkMirrorMonthly(b *testing.B) {
 			b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(b.N)/n, "ns/row")
 		})
 	}
+}
+
+// storeEngine serves emu over HTTP and returns an engine with the server's
+// functions and rules over a database whose tables are mirrored in a real
+// store, backfilled from it (ready), and a session of it.
+func storeEngine(tb testing.TB, emu *emulator.Emulator, tables ...string) (*sqle.Engine, *sql.BaseSession, *stripeapi.Client) {
+	tb.Helper()
+	api := httptest.NewServer(emu)
+	tb.Cleanup(api.Close)
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: api.URL, APIKey: "sk_test_bench", Rate: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cat := catalog.Builtin()
+	var defs []*catalog.Table
+	for _, t := range tables {
+		def, _ := cat.Lookup(t)
+		defs = append(defs, def)
+	}
+	db := NewDatabase(Config{Name: "stripe", Catalog: cat, Client: client})
+	m, err := mirror.Open(tb.Context(), mirror.Config{Dir: tb.TempDir(), Tables: defs, Catalog: cat,
+		Client: client, ReadAll: db.ReadAll, Interval: time.Hour})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = m.Close() })
+	for _, t := range tables {
+		for ready := false; !ready; ready, _ = m.Ready(t) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	db.SetMirror(m)
+	funcs := map[string]sql.Function{}
+	for _, f := range append(mysqlfuncs.Functions(), aggregates.Functions()...) {
+		funcs[f.FunctionName()] = f
+	}
+	ab := analyzer.NewBuilder(funcsProvider{memory.NewDBProvider(db), funcs})
+	for _, r := range AnalyzerRules() {
+		ab.AddPostAnalyzeRule(r.Id, r.Apply)
+	}
+	session := sql.NewBaseSession()
+	session.SetCurrentDatabase("stripe")
+	return sqle.New(ab.Build(), &sqle.Config{}), session, client
 }

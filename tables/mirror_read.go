@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/internal/sqltime"
+	"github.com/stripesql/stripesql/mirror"
 	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
@@ -65,6 +67,9 @@ func (d *Database) mirrorRows(ctx *sql.Context, def *catalog.Table, build *rowBu
 			return nil, nil, fmt.Errorf("mirror of %s: %w", def.Name, err)
 		}
 		closer := &onceCloser{it: it}
+		if rows := d.valueRows(def, build, p, q, it, sqltime.Zone(ctx)); rows != nil {
+			return rows, closer.Close, nil
+		}
 		var src objects = &storeObjects{it: it}
 		if p.merge != nil {
 			sorted, err := newestFirstObjects(src)
@@ -146,4 +151,74 @@ func newestFirstObjects(src objects) (*sliceObjects, error) {
 	}
 	slices.SortStableFunc(all, func(a, b stripeapi.Object) int { return cmp.Compare(createdOf(b), createdOf(a)) })
 	return &sliceObjects{objs: all}, nil
+}
+
+// valueRows returns the rows of a read the store answers with values
+// rather than objects (mirror.ValueReader: narrow values or keys only),
+// made without an object for each row; nil if the read needs objects:
+// ordered newest first, matched on a key, or deduplicated by id across
+// partitions, or reading a path that is not a column's value ("object"
+// and "deleted" decide whether an object is a row at all).
+func (d *Database) valueRows(def *catalog.Table, build *rowBuilder, p *partition, q mirrorQuery, it mirrorIterator, zone *time.Location) sql.RowIter {
+	vr, ok := it.(mirror.ValueReader)
+	if !ok || !vr.Values() || p.merge != nil || p.match != nil || p.seen != nil || q.Paths == nil {
+		return nil
+	}
+	if slices.Contains(q.Paths, "object") || slices.Contains(q.Paths, "deleted") {
+		return nil
+	}
+	idx := make([]int, len(build.cols))
+	for i, c := range build.cols {
+		idx[i] = -1
+		if c.path != nil {
+			if idx[i] = slices.Index(q.Paths, c.col.Path); idx[i] < 0 {
+				return nil
+			}
+		}
+	}
+	return &valueRowIter{db: d, def: def, build: build, vr: vr, idx: idx, vals: make([]any, len(q.Paths)), zone: zone}
+}
+
+// valueRowIter makes rows of the values a store read gives, as rowIter
+// makes them of objects: the same conversions, progress and totals.
+type valueRowIter struct {
+	db    *Database
+	def   *catalog.Table
+	build *rowBuilder
+	vr    mirror.ValueReader
+	idx   []int // of each column of build, its value's index in vals (-1: none)
+	vals  []any
+	zone  *time.Location // the session's time zone, for TIMESTAMP columns
+}
+
+func (r *valueRowIter) Next(ctx *sql.Context) (sql.Row, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.vr.NextValues(r.vals); err != nil {
+		return nil, err
+	}
+	r.db.ledger.progress.row(ctx.Pid())
+	row := make(sql.Row, len(r.build.cols))
+	for i := range r.build.cols {
+		if r.idx[i] < 0 {
+			continue // a write-only column: NULL
+		}
+		c := r.build.cols[i].col
+		v, err := columnValue(*c, r.vals[r.idx[i]], r.zone)
+		if err != nil {
+			return nil, fmt.Errorf("%s: column %s: %w", r.def.Object, c.Name, err)
+		}
+		row[i] = v
+	}
+	if r.build.built != nil && len(r.build.cols) > 0 {
+		r.build.built.Add(uint64(len(r.build.cols)))
+	}
+	return row, nil
+}
+
+// Close records the client's totals for SHOW STATUS, as rowIter's.
+func (r *valueRowIter) Close(ctx *sql.Context) error {
+	r.db.ledger.recordClientStats(ctx, r.db.client.Stats())
+	return nil
 }
