@@ -54,9 +54,12 @@ func narrowPaths(def *catalog.Table) []string {
 		switch c.Type {
 		case catalog.Integer, catalog.Float, catalog.Boolean, catalog.Timestamp:
 		case catalog.String:
-			// A reference may be an expanded object, and ids are long
-			// and rarely aggregated; enums and codes are short.
-			if c.Ref != "" {
+			// A top-level string that is not a reference: a currency, a
+			// status, a code, what a GROUP BY names. A reference may be an
+			// expanded object, and ids are long and rarely grouped by; the
+			// strings of nested objects (a charge's outcome, fraud details)
+			// are details, which would double the values a scan reads.
+			if c.Ref != "" || strings.Contains(c.Path, ".") {
 				continue
 			}
 		default:
