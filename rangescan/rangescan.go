@@ -429,7 +429,7 @@ func plannedRanges(b bounds, opts Options) ([]*rng, int) {
 	if st == nil || !opts.Split || opts.PageSize < 100 {
 		return nil, 0
 	}
-	n, ok := st.Estimate(b)
+	n, ok := st.estimate(b)
 	if !ok || n < earlySplitPages*opts.PageSize {
 		return nil, 0 // small, or unknown here: read as without statistics
 	}

@@ -68,10 +68,10 @@ func (b bounds) covers(o bounds) bool {
 	return loOK && hiOK
 }
 
-// Estimate is how many objects of the list lie in the created bounds of
-// params, by the statistics; ok is false when they do not apply (they
-// describe a narrower interval, or params cannot be split by created).
-func (st *Stats) Estimate(b bounds) (int, bool) {
+// estimate is how many objects of the list lie in the created bounds b,
+// by the statistics; ok is false when they do not apply (they describe a
+// narrower interval).
+func (st *Stats) estimate(b bounds) (int, bool) {
 	if st == nil || !st.bounds.covers(b) {
 		return 0, false
 	}
@@ -190,7 +190,7 @@ func thin(ps []point, n int) []point {
 // page rather than one of a few objects; the last takes the rest. nil
 // when the statistics do not make at least two ranges.
 func (st *Stats) plan(b bounds, ranges, pageSize int) []*rng {
-	total, ok := st.Estimate(b)
+	total, ok := st.estimate(b)
 	if !ok || ranges < 2 {
 		return nil
 	}

@@ -78,7 +78,7 @@ func TestStatsOnlyFromCompleteScans(t *testing.T) {
 		if st.Count != 5_000 {
 			t.Errorf("learned count %d, want 5000", st.Count)
 		}
-		if got, _ := st.Estimate(bounds{}); got != 5_000 {
+		if got, _ := st.estimate(bounds{}); got != 5_000 {
 			t.Errorf("estimate of the whole list %d, want 5000", got)
 		}
 		// Ranks are exact at every point: the point's object is the
