@@ -2,6 +2,7 @@ package rangescan
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"sync"
 
@@ -200,8 +201,8 @@ func (p *parallel) take() *rng {
 
 // steal splits the range with the most pages left, by its density so far,
 // if each half keeps at least MinStealPages: the reader keeps the newer
-// half (its cursor stays valid) and the older half becomes a new range.
-// The caller holds p.mu.
+// part (its cursor stays valid), half its pages left rounded down to whole
+// pages, and the older part becomes a new range. The caller holds p.mu.
 func (p *parallel) steal() *rng {
 	var best *rng
 	var bestUpper int64
@@ -224,6 +225,19 @@ func (p *parallel) steal() *rng {
 	}
 	lo := best.bounds.lo
 	m := lo + (bestUpper-lo)/2
+	// The reader keeps whole pages: the objects its density puts between
+	// the cut and its cursor fill half its pages left, a few objects under,
+	// so that its range ends on a nearly full page rather than a partial
+	// one (each range's last page is partial, a request for a fraction of
+	// a page).
+	size := float64(p.scan.opts.PageSize)
+	if keep := math.Floor(bestPages / 2); keep >= float64(p.scan.opts.MinStealPages) {
+		if d := best.density(); d > 0 {
+			if c := bestUpper - int64((keep*size-pageSlack)/d); c > lo && c < bestUpper {
+				m = c
+			}
+		}
+	}
 	if m <= lo || m >= bestUpper {
 		return nil
 	}

@@ -248,8 +248,12 @@ func TestLargeListSplitsExactly(t *testing.T) {
 		}
 	}
 	pages := (total + 99) / 100
-	if got := len(l.requests); float64(got) > 1.05*float64(pages) {
-		t.Errorf("%d requests for %d pages: over 1.05×", got, pages)
+	// Every range ends on a partial page; an idle reader that splits a
+	// range leaves its reader whole pages (by its density), so most of
+	// those end nearly full: 1,016–1,023 requests (1,036–1,042 with
+	// midpoint splits).
+	if got := len(l.requests); float64(got) > 1.025*float64(pages) {
+		t.Errorf("%d requests for %d pages: over 1.025×", got, pages)
 	}
 	if s.Ranges() < 8 {
 		t.Errorf("%d ranges: the scan did not split", s.Ranges())
