@@ -22,6 +22,7 @@ type list struct {
 	mu       sync.Mutex
 	objs     []stripeapi.Object // newest first
 	index    map[string]int     // id → position in objs
+	gone     map[string]bool    // deleted ids: not listed, still cursors
 	requests []string
 	onFetch  func(n int) // called before answering request n (1-based)
 }
@@ -57,6 +58,19 @@ func (l *list) reindex() {
 	for i, o := range l.objs {
 		l.index[o.ID()] = i
 	}
+}
+
+// remove deletes the object at position i (newest first) from the list:
+// it is listed no more, and a cursor at it still continues after it.
+func (l *list) remove(i int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gone == nil {
+		l.gone = map[string]bool{}
+	}
+	id := l.objs[i].ID()
+	l.gone[id] = true
+	return id
 }
 
 func (l *list) insert(o stripeapi.Object) {
@@ -103,6 +117,9 @@ func (l *list) fetch(_ context.Context, params stripeapi.Params) ([]stripeapi.Ob
 		})
 	}
 	for _, o := range l.objs[from:] {
+		if l.gone[o.ID()] {
+			continue // deleted: gone from the list, still a cursor's place
+		}
 		if !matches(o, params) {
 			if below(o, params) {
 				break // newest first: the rest is older still
