@@ -100,6 +100,7 @@ type txn struct {
 	events    map[*table]int64
 	backfill  map[*table]int64
 	tableMeta map[*table]bool // tables whose meta must be rewritten
+	narrowBuf []byte          // scratch for narrow values (narrow.go)
 }
 
 func (m *Mirror) newTxn() *txn {

@@ -115,8 +115,8 @@ func (s *narrowSet) covers(paths []string) bool {
 
 // encode appends the narrow value of obj to dst.
 func (s *narrowSet) encode(dst []byte, obj stripeapi.Object) ([]byte, error) {
-	for i, p := range s.paths {
-		v, ok := lookup(obj, p)
+	for i := range s.paths {
+		v, ok := walk(obj, s.split[i])
 		if !ok {
 			dst = append(dst, narrowMissing)
 			continue
@@ -209,6 +209,26 @@ func (s *narrowSet) positions(paths []string) []int {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// walk is lookup with the path split (allocating nothing): every object
+// a table stores is walked so for each narrow path.
+func walk(obj map[string]any, path []string) (any, bool) {
+	var cur any = obj
+	for _, part := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			o, isObj := cur.(stripeapi.Object)
+			if !isObj {
+				return nil, false
+			}
+			m = o
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
 }
 
 // setPath sets v at path in obj, making the maps on the way.
@@ -376,9 +396,11 @@ func (x *txn) setNarrow(t *table, created int64, id string, obj stripeapi.Object
 	if t.narrow == nil {
 		return nil
 	}
-	v, err := t.narrow.encode(nil, obj)
+	// The batch copies the value: one buffer serves every object.
+	v, err := t.narrow.encode(x.narrowBuf[:0], obj)
 	if err != nil {
 		return fmt.Errorf("mirror: %s %s: narrow value: %w", t.name, id, err)
 	}
+	x.narrowBuf = v
 	return x.b.Set(narrowKey(t.name, created, id), v, nil)
 }
