@@ -34,6 +34,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.StreamLatency, "stream-latency", o.StreamLatency, "latency of the streaming scan")
 	fs.Float64Var(&o.StreamRate, "stream-rate", o.StreamRate, "server-side global limit of the streaming scan, `requests/s`; 0 for none")
 	fs.IntVar(&o.Joins, "joins", o.Joins, "joins in a row of the joins scenario")
+	fs.IntVar(&o.EmulatorGOGC, "emulator-gogc", o.EmulatorGOGC, "GOGC of the bench process, which runs the emulator (not of the server); 0 leaves the runtime's")
 	mirror := fs.Bool("mirror", false, "run the live mirror's scenarios ("+strings.Join(bench.MirrorScenarios, ", ")+"); with --scenarios, those too")
 	fs.IntVar(&o.MirrorBackfill, "mirror-backfill", o.MirrorBackfill, "`customers` the backfill scenario mirrors")
 	fs.IntVar(&o.MirrorObjects, "mirror-objects", o.MirrorObjects, "`charges` the mirror scenario queries")
@@ -72,7 +73,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Exe = exe
 
 	started := time.Now()
-	fmt.Fprintf(stdout, "# stripesql bench, %s, %s%s\n\n", started.UTC().Format("2006-01-02 15:04 MST"), versionString(), loadAverage())
+	fmt.Fprintf(stdout, "# stripesql bench, %s, %s%s%s\n\n", started.UTC().Format("2006-01-02 15:04 MST"), versionString(), loadAverage(), emulatorGC(o.EmulatorGOGC))
 	bench.Print(stdout, nil) // the header; rows follow as they complete
 	bad := 0
 	_, err = bench.Run(ctx, o, func(r bench.Result) {
@@ -91,6 +92,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%d queries: %w", bad, bench.ErrRows)
 	}
 	return nil
+}
+
+// emulatorGC names the emulator's GOGC in the header when the bench sets it.
+func emulatorGC(gogc int) string {
+	if gogc <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", emulator GOGC %d", gogc)
 }
 
 // loadAverage is ", load average 1.20 0.80 0.50" from /proc/loadavg (1,
