@@ -343,6 +343,14 @@ func hex4(b []byte) rune {
 // number decodes a number as json.Number, checking JSON's grammar.
 func (d *decoder) number() (json.Number, error) {
 	start := d.pos
+	if err := d.scanNumber(); err != nil {
+		return "", err
+	}
+	return json.Number(d.data[start:d.pos]), nil
+}
+
+// scanNumber moves past the number at d.pos, checking JSON's grammar.
+func (d *decoder) scanNumber() error {
 	i := d.pos
 	if i < len(d.data) && d.data[i] == '-' {
 		i++
@@ -356,7 +364,7 @@ func (d *decoder) number() (json.Number, error) {
 		}
 	default:
 		d.pos = i
-		return "", d.errorf("invalid number")
+		return d.errorf("invalid number")
 	}
 	if i < len(d.data) && d.data[i] == '.' {
 		i++
@@ -366,7 +374,7 @@ func (d *decoder) number() (json.Number, error) {
 		}
 		if i == digits {
 			d.pos = i
-			return "", d.errorf("invalid number")
+			return d.errorf("invalid number")
 		}
 	}
 	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
@@ -380,9 +388,9 @@ func (d *decoder) number() (json.Number, error) {
 		}
 		if i == digits {
 			d.pos = i
-			return "", d.errorf("invalid number")
+			return d.errorf("invalid number")
 		}
 	}
 	d.pos = i
-	return json.Number(d.data[start:i]), nil
+	return nil
 }

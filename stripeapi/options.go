@@ -9,6 +9,7 @@ type requestOptions struct {
 	expand         []string
 	beforePage     func() error
 	info           *CallInfo
+	fields         *Fields
 }
 
 // WithAccount sends the call on behalf of the Connect account acct

@@ -43,6 +43,7 @@ type request struct {
 	idempotencyKey string // POST only
 	search         bool   // also governed by the search limiter
 	info           *CallInfo
+	fields         *Fields // a list's projection (WithFields), nil for all
 }
 
 func (c *Client) call(ctx context.Context, method, path string, params Params, opts []RequestOption) (Object, error) {
@@ -69,6 +70,7 @@ func (c *Client) newRequest(method, path string, params Params, o requestOptions
 		account: c.account,
 		search:  strings.HasSuffix(path, "/search"),
 		info:    o.info,
+		fields:  o.fields,
 	}
 	if r.info == nil {
 		r.info = new(CallInfo)
@@ -149,7 +151,12 @@ func (c *Client) do(ctx context.Context, r *request) (Object, error) {
 			failure = newError(res.status, res.header, res.body, c.key)
 		default:
 			var err error
-			if obj, err = decodeObject(res.body); err != nil {
+			if r.fields != nil {
+				obj, err = decodeList(res.body, r.fields)
+			} else {
+				obj, err = decodeObject(res.body)
+			}
+			if err != nil {
 				failure = r.errorf("decoding %d response: %w", res.status, err)
 			}
 		}
