@@ -120,9 +120,7 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 	}
 	m := make(map[string]any, hint)
 	d.pos++ // '{'
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
+	if d.closes('}') {
 		return m, nil
 	}
 	for {
@@ -144,21 +142,13 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 			return nil, err
 		}
 		m[key] = v
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("unexpected end of input in an object")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
+		if done, err := d.next('}', "an object"); err != nil {
+			return nil, err
+		} else if done {
 			if depth < len(d.sizes) {
 				d.sizes[depth] = len(m)
 			}
 			return m, nil
-		default:
-			return nil, d.errorf("want ',' or '}' in an object")
 		}
 	}
 }
@@ -170,9 +160,7 @@ func (d *decoder) array(depth int) ([]any, error) {
 	}
 	d.pos++ // '['
 	out := []any{}
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
+	if d.closes(']') {
 		return out, nil
 	}
 	for {
@@ -181,20 +169,41 @@ func (d *decoder) array(depth int) ([]any, error) {
 			return nil, err
 		}
 		out = append(out, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("unexpected end of input in an array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
+		if done, err := d.next(']', "an array"); err != nil {
+			return nil, err
+		} else if done {
 			return out, nil
-		default:
-			return nil, d.errorf("want ',' or ']' in an array")
 		}
 	}
+}
+
+// closes moves past close if it is the next byte after white space: the
+// end of an empty object or array, just opened.
+func (d *decoder) closes(close byte) bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == close {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// next moves past the ',' or the close that must follow a member of an
+// object or array (what), and reports whether it was the close.
+func (d *decoder) next(close byte, what string) (done bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, d.errorf("unexpected end of input in %s", what)
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return false, nil
+	case close:
+		d.pos++
+		return true, nil
+	}
+	return false, d.errorf("want ',' or '%c' in %s", close, what)
 }
 
 // key decodes an object key, interned.
@@ -359,22 +368,15 @@ func (d *decoder) scanNumber() error {
 	case i < len(d.data) && d.data[i] == '0':
 		i++
 	case i < len(d.data) && d.data[i] >= '1' && d.data[i] <= '9':
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
-			i++
-		}
+		i = d.digits(i)
 	default:
 		d.pos = i
 		return d.errorf("invalid number")
 	}
+	var err error
 	if i < len(d.data) && d.data[i] == '.' {
-		i++
-		digits := i
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
-			i++
-		}
-		if i == digits {
-			d.pos = i
-			return d.errorf("invalid number")
+		if i, err = d.someDigits(i + 1); err != nil {
+			return err
 		}
 	}
 	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
@@ -382,15 +384,29 @@ func (d *decoder) scanNumber() error {
 		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
 			i++
 		}
-		digits := i
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
-			i++
-		}
-		if i == digits {
-			d.pos = i
-			return d.errorf("invalid number")
+		if i, err = d.someDigits(i); err != nil {
+			return err
 		}
 	}
 	d.pos = i
 	return nil
+}
+
+// digits returns the end of the run of decimal digits from i.
+func (d *decoder) digits(i int) int {
+	for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// someDigits is digits where JSON wants at least one (a fraction, an
+// exponent): without one, an error at i.
+func (d *decoder) someDigits(i int) (int, error) {
+	end := d.digits(i)
+	if end == i {
+		d.pos = i
+		return i, d.errorf("invalid number")
+	}
+	return end, nil
 }

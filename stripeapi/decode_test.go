@@ -63,6 +63,26 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestDecodeErrorsSayWhere: an object or array cut short, or with no ','
+// between members, is refused naming which of the two and what was wanted;
+// a number without digits where JSON wants them, at the offset it lacks them.
+func TestDecodeErrorsSayWhere(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a":1`:        "offset 6: unexpected end of input in an object",
+		`{"a":1 "b":2}`: "offset 7: want ',' or '}' in an object",
+		`{"a":[1`:       "offset 7: unexpected end of input in an array",
+		`{"a":[1 2]}`:   "offset 8: want ',' or ']' in an array",
+		`{"a":[1}`:      "offset 7: want ',' or ']' in an array",
+		`{"a":1.}`:      "offset 7: invalid number",
+		`{"a":1.5e+}`:   "offset 10: invalid number",
+		`{"a":-x}`:      "offset 6: invalid number",
+	} {
+		if _, err := decodeObject([]byte(body)); err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to end %q", body, err, want)
+		}
+	}
+}
+
 func TestDecodeRefusesDeepNesting(t *testing.T) {
 	body := `{"a":` + strings.Repeat("[", maxDepth+5) + strings.Repeat("]", maxDepth+5) + `}`
 	if _, err := decodeObject([]byte(body)); err == nil || !strings.Contains(err.Error(), "nesting") {
