@@ -80,11 +80,7 @@ func TestBIToolConnectQueries(t *testing.T) {
 	}
 	e := newEnv(t)
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinnedConn(t, e)
 	tools := map[string]int{}
 	for _, s := range stmts {
 		e.emu.ResetRequests()

@@ -87,16 +87,10 @@ func TestForeignKeysAreNeverChecked(t *testing.T) {
 	}
 	customer := e.list(t, "/v1/customers", "")[0]["id"].(string)
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinnedConn(t, e)
 
 	e.emu.ResetRequests()
-	if _, err := conn.ExecContext(ctx, "INSERT INTO Invoices (CustomerId) VALUES ('"+customer+"')"); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, conn, "INSERT INTO Invoices (CustomerId) VALUES ('"+customer+"')")
 	var lines []string
 	for _, r := range e.emu.Requests() {
 		lines = append(lines, r.Method+" "+r.Path)
@@ -106,10 +100,8 @@ func TestForeignKeysAreNeverChecked(t *testing.T) {
 	}
 
 	e.emu.ResetRequests()
-	if _, err := conn.ExecContext(ctx, "SET foreign_key_checks = 1"); err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.ExecContext(ctx, "INSERT INTO Invoices (CustomerId) VALUES ('"+customer+"')")
+	mustExec(t, conn, "SET foreign_key_checks = 1")
+	_, err := conn.ExecContext(ctx, "INSERT INTO Invoices (CustomerId) VALUES ('"+customer+"')")
 	me, ok := err.(*mysql.MySQLError)
 	if !ok || me.Number != tables.ErrCodeForeignKeyDDL || !strings.Contains(me.Message, "SET foreign_key_checks = 0") {
 		t.Errorf("INSERT with foreign_key_checks = 1: %v", err)

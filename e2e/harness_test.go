@@ -212,6 +212,27 @@ func (e *env) query(t testing.TB, q string, args ...any) [][]sql.NullString {
 	return out
 }
 
+// pinnedConn is one connection of e's pool, for a test whose session
+// state (SET …, temporary tables, prepared statements) must hold across
+// its queries; it is closed when the test ends.
+func pinnedConn(t *testing.T, e *env) *sql.Conn {
+	t.Helper()
+	c, err := e.db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// mustExec runs q on c and fails the test if it errs.
+func mustExec(t *testing.T, c *sql.Conn, q string) {
+	t.Helper()
+	if _, err := c.ExecContext(t.Context(), q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
 // scanText reads every row of a query's result as nullable strings, the
 // way the text protocol carries values, with the column names; it takes
 // the query's own results (scanText(db.Query(…))) and closes the rows.

@@ -45,13 +45,8 @@ func TestJoinsOnNullKeysAreExact(t *testing.T) {
 		{"SELECT COUNT(*) FROM Invoices i LEFT JOIN Subscriptions s ON s.Id = i.Subscription", len(e.emu.IDs("invoice"))},
 	}
 	for _, pushdown := range []string{"on", "off"} {
-		conn, err := e.db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, "SET stripe_pushdown = '"+pushdown+"'"); err != nil {
-			t.Fatal(err)
-		}
+		conn := pinnedConn(t, e)
+		mustExec(t, conn, "SET stripe_pushdown = '"+pushdown+"'")
 		for _, c := range cases {
 			var got int
 			if err := conn.QueryRowContext(ctx, c.query).Scan(&got); err != nil {
@@ -62,7 +57,6 @@ func TestJoinsOnNullKeysAreExact(t *testing.T) {
 				t.Errorf("pushdown %s: %s = %d, want %d", pushdown, c.query, got, c.want)
 			}
 		}
-		conn.Close()
 	}
 }
 

@@ -111,23 +111,6 @@ func waitMirrorReady(t *testing.T, e *env, names ...string) {
 	}
 }
 
-func pinnedConn(t *testing.T, e *env) *sql.Conn {
-	t.Helper()
-	c, err := e.db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func mustExec(t *testing.T, c *sql.Conn, q string) {
-	t.Helper()
-	if _, err := c.ExecContext(t.Context(), q); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-}
-
 // connRows returns every value of q's rows (with args, a prepared
 // statement) as text ("NULL" for NULL).
 func connRows(t *testing.T, c *sql.Conn, q string, args ...any) [][]string {

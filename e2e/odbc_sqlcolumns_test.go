@@ -86,27 +86,23 @@ func TestMariaDBODBCSQLColumns(t *testing.T) {
 		return nil
 	}
 
-	conn, err := e.db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinnedConn(t, e)
 	stmt, err := conn.PrepareContext(context.Background(), query)
 	if err != nil {
 		t.Fatalf("preparing the SQLColumns statement: %v", err)
 	}
 	defer stmt.Close()
 	for _, mode := range []string{"text", "prepared"} {
-		var rows *sql.Rows
+		var names []string
+		var result [][]sql.NullString
 		if mode == "text" {
-			rows, err = conn.QueryContext(context.Background(), query)
+			names, result, err = scanText(conn.QueryContext(context.Background(), query))
 		} else {
-			rows, err = stmt.Query()
+			names, result, err = scanText(stmt.Query())
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		names, _ := rows.Columns()
 		idx := map[string]int{}
 		for i, n := range names {
 			idx[n] = i
@@ -117,24 +113,9 @@ func TestMariaDBODBCSQLColumns(t *testing.T) {
 				t.Fatalf("%s: no column %s in %v", mode, f, names)
 			}
 		}
-		n, checked, lastOrdinal := 0, map[string]bool{}, 0
-		for rows.Next() {
-			vals := make([]sql.NullString, len(names))
-			ptrs := make([]any, len(vals))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			n++
-			get := func(f string) string {
-				v := vals[idx[f]]
-				if !v.Valid {
-					return null
-				}
-				return v.String
-			}
+		checked, lastOrdinal := map[string]bool{}, 0
+		for _, vals := range result {
+			get := func(f string) string { return nullText(vals[idx[f]]) }
 			name := get("COLUMN_NAME")
 			in, ok := cols[name]
 			if !ok {
@@ -159,11 +140,7 @@ func TestMariaDBODBCSQLColumns(t *testing.T) {
 				t.Errorf("%s: %s (%s): %s = %v, want %v", mode, name, in.dataType, strings.Join(fields, ", "), got, exp)
 			}
 		}
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", mode, err)
-		}
-		rows.Close()
-		if n != len(cols) {
+		if n := len(result); n != len(cols) {
 			t.Errorf("%s: %d rows, want one per column (%d)", mode, n, len(cols))
 		}
 		for _, typ := range []string{"varchar", "bigint", "tinyint", "timestamp", "json", "longtext"} {

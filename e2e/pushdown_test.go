@@ -86,14 +86,8 @@ func TestSearchOffIsConsistent(t *testing.T) {
 	}
 	e := startOn(t, emu, validated, catalog.Builtin())
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "INSERT INTO Customers (Name, Email) VALUES ('Fresh Customer', 'fresh@example.test')"); err != nil {
-		t.Fatal(err)
-	}
+	conn := pinnedConn(t, e)
+	mustExec(t, conn, "INSERT INTO Customers (Name, Email) VALUES ('Fresh Customer', 'fresh@example.test')")
 	count := func() int {
 		var n int
 		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM Customers WHERE Name = 'Fresh Customer'").Scan(&n); err != nil {
@@ -121,9 +115,7 @@ func TestSearchOffIsConsistent(t *testing.T) {
 	if p := explain(); !strings.Contains(p, "eventually consistent") || !strings.Contains(p, "/v1/customers/search") {
 		t.Errorf("EXPLAIN does not say the Search access is eventually consistent:\n%s", p)
 	}
-	if _, err := conn.ExecContext(ctx, "SET stripe_search = 'off'"); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, conn, "SET stripe_search = 'off'")
 	if n := count(); n != 1 {
 		t.Errorf("with Search off the new customer was found %d times, want 1", n)
 	}
@@ -164,18 +156,12 @@ func TestExplainShowsTheStripeCall(t *testing.T) {
 func TestCallBudget(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET stripe_max_calls = 2"); err != nil {
-		t.Fatal(err)
-	}
+	conn := pinnedConn(t, e)
+	mustExec(t, conn, "SET stripe_max_calls = 2")
 
 	// Known in advance: three retrieves. Refused before any is sent.
 	e.emu.ResetRequests()
-	_, err = conn.QueryContext(ctx, "SELECT Id FROM Customers WHERE Id IN ('cus_a', 'cus_b', 'cus_c')")
+	_, err := conn.QueryContext(ctx, "SELECT Id FROM Customers WHERE Id IN ('cus_a', 'cus_b', 'cus_c')")
 	var me *mysql.MySQLError
 	if !asMySQLError(err, &me) || me.Number != tables.ErrCodeCallBudget ||
 		!strings.Contains(me.Message, "stripe_max_calls = 2") || !strings.Contains(me.Message, "needs at least 3 calls") || !strings.Contains(me.Message, "table Customers") {
@@ -205,9 +191,7 @@ func TestCallBudget(t *testing.T) {
 	}
 
 	// Within the budget all is well, and SHOW STATUS reports the calls.
-	if _, err := conn.ExecContext(ctx, "SET stripe_max_calls = 0"); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, conn, "SET stripe_max_calls = 0")
 	var id string
 	if err := conn.QueryRowContext(ctx, "SELECT Id FROM Customers WHERE Id = 'cus_dnn4hfeQ2l7KeV'").Scan(&id); err != nil {
 		t.Fatal(err)
@@ -248,10 +232,7 @@ func asMySQLError(err error, target **mysql.MySQLError) bool {
 func TestAccountPerSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	a, _ := e.db.Conn(ctx)
-	defer a.Close()
-	b, _ := e.db.Conn(ctx)
-	defer b.Close()
+	a, b := pinnedConn(t, e), pinnedConn(t, e)
 	accountsOf := func(conn *sql.Conn, q string) []string {
 		e.emu.ResetRequests()
 		rows, err := conn.QueryContext(ctx, q)
@@ -267,9 +248,7 @@ func TestAccountPerSession(t *testing.T) {
 		}
 		return out
 	}
-	if _, err := a.ExecContext(ctx, "SET stripe_account = 'acct_connected1'"); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, a, "SET stripe_account = 'acct_connected1'")
 	var current string
 	a.QueryRowContext(ctx, "SELECT @@stripe_account").Scan(&current)
 	if current != "acct_connected1" {
@@ -285,9 +264,7 @@ func TestAccountPerSession(t *testing.T) {
 			t.Errorf("session b sent Stripe-Account %q; only a switched", acct)
 		}
 	}
-	if _, err := a.ExecContext(ctx, "SET stripe_account = DEFAULT"); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, a, "SET stripe_account = DEFAULT")
 	if got := accountsOf(a, "SELECT Id FROM Customers WHERE Id = 'cus_dnn4hfeQ2l7KeV'"); len(got) != 1 || got[0] != "" {
 		t.Errorf("after SET stripe_account = DEFAULT session a sent %q", got)
 	}

@@ -16,11 +16,7 @@ import (
 func TestRollupAsMySQL(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinnedConn(t, e)
 	rowsOf := func(q string, args ...any) [][]string {
 		t.Helper()
 		return connRows(t, conn, q, args...)

@@ -19,14 +19,8 @@ import (
 func TestTimestampsFollowTheSessionTimeZone(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET time_zone = 'America/New_York'"); err != nil {
-		t.Fatal(err)
-	}
+	conn := pinnedConn(t, e)
+	mustExec(t, conn, "SET time_zone = 'America/New_York'")
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +83,7 @@ func TestTimestampsFollowTheSessionTimeZone(t *testing.T) {
 				}
 			}
 			for _, pushdown := range []string{"off", "on"} {
-				if _, err := conn.ExecContext(ctx, "SET stripe_pushdown = '"+pushdown+"'"); err != nil {
-					t.Fatal(err)
-				}
+				mustExec(t, conn, "SET stripe_pushdown = '"+pushdown+"'")
 				e.emu.ResetRequests()
 				if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM Customers WHERE Created "+op+" '"+bound+"'").Scan(&n); err != nil {
 					t.Fatal(err)
@@ -101,9 +93,7 @@ func TestTimestampsFollowTheSessionTimeZone(t *testing.T) {
 				}
 			}
 		}
-		if _, err := conn.ExecContext(ctx, "SELECT COUNT(*) FROM Customers WHERE Created >= '"+bound+"'"); err != nil {
-			t.Fatal(err)
-		}
+		mustExec(t, conn, "SELECT COUNT(*) FROM Customers WHERE Created >= '"+bound+"'")
 		gte := "created%5Bgte%5D=" + strconv.FormatInt(wall.Unix(), 10)
 		sent := false
 		for _, r := range e.emu.Requests() {

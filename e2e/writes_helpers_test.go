@@ -42,12 +42,7 @@ type conn struct {
 
 func (e *env) conn(t *testing.T) *conn {
 	t.Helper()
-	c, err := e.db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &conn{t: t, e: e, c: c}
+	return &conn{t: t, e: e, c: pinnedConn(t, e)}
 }
 
 // exec runs a statement and returns the requests it made.

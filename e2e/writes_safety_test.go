@@ -200,13 +200,7 @@ func TestReadOnlyServerRefusesWrites(t *testing.T) {
 	e := newEnv(t, withReadOnly())
 	c := e.conn(t)
 	customer := c.value("SELECT Id FROM Customers LIMIT 1")
-	invoice := c.value("SELECT Id FROM Invoices WHERE Status = 'draft' LIMIT 1")
-	for _, q := range []string{
-		"INSERT INTO Customers (Name) VALUES ('ro')",
-		"UPDATE Customers SET Name = 'ro' WHERE Id = '" + customer + "'",
-		"DELETE FROM Customers WHERE Id = '" + customer + "'",
-		"CALL FinalizeInvoice('" + invoice + "')",
-	} {
+	for _, q := range everyWrite(c, "ro") {
 		err, reqs := c.fail(q)
 		t.Logf("%s: %v", q, err)
 		if !strings.Contains(err.Error(), "database server is set to read only mode") {
@@ -219,18 +213,27 @@ func TestReadOnlyServerRefusesWrites(t *testing.T) {
 	}
 }
 
+// everyWrite is one statement of each kind of write (INSERT, UPDATE,
+// DELETE, an action), on c's first customer and first draft invoice, for
+// the tests of servers that must refuse them all; name marks what they
+// would write.
+func everyWrite(c *conn, name string) []string {
+	c.t.Helper()
+	customer := c.value("SELECT Id FROM Customers LIMIT 1")
+	invoice := c.value("SELECT Id FROM Invoices WHERE Status = 'draft' LIMIT 1")
+	return []string{
+		"INSERT INTO Customers (Name) VALUES ('" + name + "')",
+		"UPDATE Customers SET Name = '" + name + "' WHERE Id = '" + customer + "'",
+		"DELETE FROM Customers WHERE Id = '" + customer + "'",
+		"CALL FinalizeInvoice('" + invoice + "')",
+	}
+}
+
 // A live-mode key refuses every write unless --allow-live-writes.
 func TestLiveModeGuard(t *testing.T) {
 	e := newEnv(t, withAPIKey("sk_live_e2e"))
 	c := e.conn(t)
-	customer := c.value("SELECT Id FROM Customers LIMIT 1")
-	invoice := c.value("SELECT Id FROM Invoices WHERE Status = 'draft' LIMIT 1")
-	for _, q := range []string{
-		"INSERT INTO Customers (Name) VALUES ('live')",
-		"UPDATE Customers SET Name = 'live' WHERE Id = '" + customer + "'",
-		"DELETE FROM Customers WHERE Id = '" + customer + "'",
-		"CALL FinalizeInvoice('" + invoice + "')",
-	} {
+	for _, q := range everyWrite(c, "live") {
 		err, reqs := c.fail(q)
 		t.Logf("%s: %v", q, err)
 		want := "Error 1290 (HY000): stripesql: the API key is a live-mode key and the server runs without --allow-live-writes"
