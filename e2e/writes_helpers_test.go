@@ -67,6 +67,17 @@ func (c *conn) fail(q string) (error, []string) {
 	return err, c.e.requestLines()
 }
 
+// refused runs q, which must fail with an error containing msg having
+// sent no write.
+func (c *conn) refused(q, msg string) {
+	c.t.Helper()
+	err, reqs := c.fail(q)
+	if !strings.Contains(err.Error(), msg) {
+		c.t.Errorf("%s:\n  %v\nwant it to contain\n  %s", q, err, msg)
+	}
+	wantOnlyReads(c.t, q, reqs)
+}
+
 // query returns every value of q's rows as strings ("NULL" for NULL),
 // keyed by column name, and the requests it made.
 func (c *conn) query(q string, args ...any) ([]map[string]string, []string) {
@@ -123,6 +134,17 @@ func wantLines(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%s: requests\n  %s\nwant\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// wantOnlyReads fails the test if a statement (what) sent anything but
+// GETs: a refused write may read to find its rows, never write.
+func wantOnlyReads(t *testing.T, what string, reqs []string) {
+	t.Helper()
+	for _, r := range reqs {
+		if !strings.HasPrefix(r, "GET ") {
+			t.Errorf("%s sent %s", what, r)
+		}
 	}
 }
 
