@@ -88,18 +88,25 @@ func walkPath(obj map[string]any, path []string) any {
 		return v
 	}
 	for _, step := range path[1:] {
-		var m map[string]any
-		switch x := v.(type) {
-		case map[string]any:
-			m = x
-		case stripeapi.Object:
-			m = x
-		default:
+		m, ok := asObject(v)
+		if !ok {
 			return nil
 		}
 		v = m[step]
 	}
 	return v
+}
+
+// asObject is v's fields if v is a nested object: map[string]any as
+// decoded, stripeapi.Object as the client returns pages' objects.
+func asObject(v any) (map[string]any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		return x, true
+	case stripeapi.Object:
+		return x, true
+	}
+	return nil, false
 }
 
 // columnValue converts a Stripe value into the column's SQL value. A
@@ -210,13 +217,8 @@ func lookupPath(obj map[string]any, path string) any {
 	for rest, more := path, true; more; {
 		var step string
 		step, rest, more = strings.Cut(rest, ".")
-		var m map[string]any
-		switch x := cur.(type) {
-		case map[string]any:
-			m = x
-		case stripeapi.Object:
-			m = x
-		default:
+		m, ok := asObject(cur)
+		if !ok {
 			return nil
 		}
 		cur = m[step]
