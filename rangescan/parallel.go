@@ -67,6 +67,8 @@ type parallel struct {
 	split   bool
 	workers int
 
+	readers sync.WaitGroup // the goroutines reading ranges
+
 	mu      sync.Mutex
 	cond    *sync.Cond
 	ranges  []*rng // every range, for Ranges and stealing
@@ -126,20 +128,19 @@ func (p *parallel) start() {
 	})
 	first := p.ranges[0]
 	first.busy = true
-	var wg sync.WaitGroup
 	for i := range p.workers {
 		var initial *rng
 		if i == 0 {
 			initial = first
 		}
-		wg.Add(1)
+		p.readers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer p.readers.Done()
 			p.work(initial)
 		}()
 	}
 	go func() {
-		wg.Wait()
+		p.readers.Wait()
 		close(p.out)
 	}()
 }

@@ -269,8 +269,16 @@ func (s *Scan) Ranges() int {
 	return len(s.par.ranges)
 }
 
-// Close stops the scan's readers; pages in flight are abandoned.
-func (s *Scan) Close() { s.cancel() }
+// Close stops the scan's readers and waits for them to return: pages in
+// flight are abandoned, and once Close returns no reader sends a request
+// or calls fetch (whose callers count what it spends against a session).
+// Next is not called after Close.
+func (s *Scan) Close() {
+	s.cancel()
+	if s.par != nil {
+		s.par.readers.Wait()
+	}
+}
 
 func (s *Scan) fetchSequential() error {
 	params := append(stripeapi.Params(nil), s.params...)

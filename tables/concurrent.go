@@ -2,6 +2,8 @@ package tables
 
 import (
 	"context"
+
+	"github.com/dolthub/go-mysql-server/sql"
 	"io"
 	"net/http"
 	"strconv"
@@ -16,6 +18,53 @@ import (
 // Each list may itself be a range scan with readers of its own; the
 // client's limiters pace them all.
 const maxConcurrentLists = 16
+
+// goroutineCount counts running goroutines: those of the concurrent list
+// reads of a Database (their dispatchers and readers), so that a test can
+// tell that a read left none behind once closed, and wait for them.
+type goroutineCount struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    int
+}
+
+func newGoroutineCount() *goroutineCount {
+	g := &goroutineCount{}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+// goroutine runs f in a new goroutine, counted while it runs.
+func (g *goroutineCount) goroutine(f func()) {
+	g.mu.Lock()
+	g.n++
+	g.mu.Unlock()
+	go func() {
+		defer func() {
+			g.mu.Lock()
+			g.n--
+			g.cond.Broadcast()
+			g.mu.Unlock()
+		}()
+		f()
+	}()
+}
+
+// running is the number of counted goroutines running now.
+func (g *goroutineCount) running() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n
+}
+
+// wait waits until no counted goroutine runs.
+func (g *goroutineCount) wait() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.n > 0 {
+		g.cond.Wait()
+	}
+}
 
 // listBatch is up to a page of one list's objects, or the error that ends
 // the read.
@@ -37,26 +86,36 @@ type listBatch struct {
 // end exactly once, and a union's shared seenIDs drops an object two
 // branches found, whichever came first.
 type concurrentLists struct {
-	ctx   context.Context
-	lists func() (objects, error) // the next list; io.EOF after the last
-	width func() int              // how many lists to read at once now
+	// ctx is the query's, cancelled by close: the lists are made with it,
+	// so closing stops their requests in flight too.
+	ctx    *sql.Context
+	cancel context.CancelFunc
+	lists  func(ctx *sql.Context) (objects, error) // the next list; io.EOF after the last
+	width  func() int                              // how many lists to read at once now
+	// after, if set, runs once the dispatcher is done with lists (or at
+	// close, if it never started): it closes what lists reads from.
+	after func()
+	g     *goroutineCount // counts the dispatcher and the readers
 
-	start sync.Once
-	out   chan listBatch
-	stop  chan struct{}
-	halt  sync.Once
-	buf   []stripeapi.Object
-	i     int
-	err   error
+	start   sync.Once
+	out     chan listBatch
+	stop    chan struct{}
+	halt    sync.Once
+	done    chan struct{} // closed once the dispatcher and its readers are gone
+	closing sync.Once
+	buf     []stripeapi.Object
+	i       int
+	err     error
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	running int
 }
 
-func newConcurrentLists(ctx context.Context, lists func() (objects, error), width func() int) *concurrentLists {
-	c := &concurrentLists{ctx: ctx, lists: lists, width: width,
-		out: make(chan listBatch, maxConcurrentLists), stop: make(chan struct{})}
+func newConcurrentLists(ctx *sql.Context, g *goroutineCount, lists func(*sql.Context) (objects, error), width func() int) *concurrentLists {
+	sub, cancel := ctx.NewSubContext()
+	c := &concurrentLists{ctx: sub, cancel: cancel, g: g, lists: lists, width: width,
+		out: make(chan listBatch, maxConcurrentLists), stop: make(chan struct{}), done: make(chan struct{})}
 	c.cond = sync.NewCond(&c.mu)
 	return c
 }
@@ -89,11 +148,30 @@ func (c *concurrentLists) next() (stripeapi.Object, error) {
 
 // early starts reading the lists before the first next.
 func (c *concurrentLists) early() {
-	c.start.Do(func() { go c.dispatch() })
+	c.start.Do(func() { c.g.goroutine(c.dispatch) })
+}
+
+// close stops the read and waits for it: the dispatcher starts no list,
+// the requests in flight are cancelled, each reader closes its list, and
+// what the lists were read from is closed. Once it returns, nothing of the
+// read sends a request or touches the session. A LIMIT or an EXISTS that
+// has its rows closes the read long before its lists run out.
+func (c *concurrentLists) close() {
+	c.closing.Do(func() {
+		c.end()
+		c.cancel()
+		c.start.Do(func() { // never started: nothing to wait for
+			if c.after != nil {
+				c.after()
+			}
+			close(c.done)
+		})
+		<-c.done
+	})
 }
 
 // end stops the dispatcher and the readers: no list is started after it,
-// and readers stop at their next page.
+// and readers stop before their next object.
 func (c *concurrentLists) end() {
 	c.halt.Do(func() {
 		close(c.stop)
@@ -120,7 +198,11 @@ func (c *concurrentLists) dispatch() {
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()
+		if c.after != nil {
+			c.after()
+		}
 		close(c.out)
+		close(c.done)
 	}()
 	stopWaiting := context.AfterFunc(c.ctx, func() {
 		c.mu.Lock()
@@ -137,7 +219,7 @@ func (c *concurrentLists) dispatch() {
 		if c.stopped() {
 			return
 		}
-		l, err := c.lists()
+		l, err := c.lists(c.ctx)
 		if err == io.EOF {
 			return
 		}
@@ -145,25 +227,34 @@ func (c *concurrentLists) dispatch() {
 			c.send(listBatch{err: err})
 			return
 		}
+		if c.stopped() { // closed while lists waited for its parent
+			l.close()
+			return
+		}
 		c.mu.Lock()
 		c.running++
 		c.mu.Unlock()
 		wg.Add(1)
-		go func() {
+		c.g.goroutine(func() {
 			defer wg.Done()
 			c.read(l)
 			c.mu.Lock()
 			c.running--
 			c.cond.Broadcast()
 			c.mu.Unlock()
-		}()
+		})
 	}
 }
 
-// read hands one list's objects over a page at a time.
+// read hands one list's objects over a page at a time, and closes the
+// list when it ends or the read stops.
 func (c *concurrentLists) read(l objects) {
+	defer l.close()
 	batch := make([]stripeapi.Object, 0, estimatedPageRows)
 	for {
+		if c.stopped() {
+			return
+		}
 		obj, err := l.next()
 		if err == io.EOF {
 			if len(batch) > 0 {
@@ -245,6 +336,11 @@ type listThenAlso struct {
 	list      objects
 	also      *concurrentLists
 	listEnded bool
+}
+
+func (l *listThenAlso) close() {
+	l.list.close()
+	l.also.close()
 }
 
 func (l *listThenAlso) next() (stripeapi.Object, error) {

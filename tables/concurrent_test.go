@@ -2,10 +2,13 @@ package tables
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,4 +159,226 @@ func TestUnionBranchesGoOutConcurrently(t *testing.T) {
 	if n := g.maxInFlight(); n < 2 {
 		t.Errorf("at most %d branches' lists were in flight at once; want the OR's branches read concurrently", n)
 	}
+}
+
+// countingTransport counts the requests sent whose path counted picks,
+// and the most in flight at once.
+type countingTransport struct {
+	rt      http.RoundTripper
+	counted func(*http.Request) bool
+	mu      sync.Mutex
+	sent    int
+	now     int
+	most    int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !c.counted(r) {
+		return c.rt.RoundTrip(r)
+	}
+	c.mu.Lock()
+	c.sent++
+	c.now++
+	c.most = max(c.most, c.now)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.now--
+		c.mu.Unlock()
+	}()
+	return c.rt.RoundTrip(r)
+}
+
+func (c *countingTransport) counts() (sent, most int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sent, c.most
+}
+
+// stopEnv is an emulator of 150 customers with a card each, answering
+// after a latency, and a Database reading it with no rate limit (so
+// concurrent lists are maxConcurrentLists wide from the start); the
+// requests counted picks are counted as they are sent.
+type stopEnv struct {
+	emu     *emulator.Emulator
+	srv     *httptest.Server
+	db      *Database
+	engine  *sqle.Engine
+	newCtx  func() *sql.Context
+	tr      *countingTransport
+	counted func(*http.Request) bool
+}
+
+const stopEnvCustomers = 150
+
+func newStopEnv(t *testing.T, counted func(*http.Request) bool) *stopEnv {
+	t.Helper()
+	e := emulator.New()
+	seeded, err := e.Seed(emulator.Seeding{Customers: stopEnvCustomers, From: seedFrom, To: seedTo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cus := range seeded["customer"] {
+		e.Put(map[string]any{"object": "card", "id": fmt.Sprintf("card_%03d", i), "customer": cus, "brand": "Visa", "last4": "4242"})
+	}
+	// Enough latency that the lists of a fan-out are still being read
+	// when its first rows arrive.
+	e.SetLimits(emulator.Limits{Latency: 20 * time.Millisecond})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	tr := &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone(), counted: counted}
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: -1,
+		MinBackoff: time.Millisecond, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
+	engine := sqle.NewDefault(memory.NewDBProvider(db))
+	session := sql.NewBaseSession()
+	session.SetCurrentDatabase("stripe")
+	var pid uint64
+	return &stopEnv{emu: e, srv: srv, db: db, engine: engine, tr: tr, counted: counted, newCtx: func() *sql.Context {
+		pid++
+		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
+	}}
+}
+
+// logged counts the requests counted picks in the emulator's log: those
+// it answered (a request the client gave up on during the latency is not
+// logged).
+func (s *stopEnv) logged() int {
+	n := 0
+	for _, r := range s.emu.Requests() {
+		u, _ := url.Parse(r.Path + "?" + r.RawQuery)
+		if s.counted(&http.Request{Method: r.Method, URL: u}) {
+			n++
+		}
+	}
+	return n
+}
+
+// readStop is what a query that stops a concurrent read early left behind.
+type readStop struct {
+	rows                     []sql.Row
+	sentAtClose, sentAtEnd   int // counted requests sent (client side)
+	loggedAtClose, loggedEnd int // counted requests answered (emulator log)
+	mostInFlight             int
+	leftRunning              int // list goroutines running once the query was closed
+}
+
+// run runs q to its end and closes it, then waits for every goroutine of
+// the Database's list reads to end and for the emulator to answer every
+// request it received, and reports the counts before and after.
+func (s *stopEnv) run(t *testing.T, q string) readStop {
+	t.Helper()
+	ctx := s.newCtx()
+	_, iter, _, err := s.engine.Query(ctx, q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	var out readStop
+	for {
+		row, err := iter.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out.rows = append(out.rows, row)
+	}
+	if err := iter.Close(ctx); err != nil {
+		t.Fatalf("%s: closing: %v", q, err)
+	}
+	out.leftRunning = s.db.listGoroutines.running()
+	out.sentAtClose, _ = s.tr.counts()
+	out.loggedAtClose = s.logged()
+	// Before the fix, the readers of a stopped read never ended (blocked
+	// handing over pages no one would take): fail rather than hang.
+	ended := make(chan struct{})
+	go func() { s.db.listGoroutines.wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: %d goroutines of the read still running 20 s after Close", q, s.db.listGoroutines.running())
+	}
+	s.srv.Close() // returns once every request it received is answered
+	out.sentAtEnd, out.mostInFlight = s.tr.counts()
+	out.loggedEnd = s.logged()
+	t.Logf("%s: %d rows; list requests sent %d by Close, %d in all (most %d in flight); answered %d by Close, %d in all; %d list goroutines running after Close",
+		q, len(out.rows), out.sentAtClose, out.sentAtEnd, out.mostInFlight, out.loggedAtClose, out.loggedEnd, out.leftRunning)
+	return out
+}
+
+// check asserts that the read went concurrent, and that nothing of it
+// went on after the query was closed: no goroutine, no request sent, and
+// at most the requests in flight at Close answered after it.
+func (r readStop) check(t *testing.T, lists int) {
+	t.Helper()
+	if r.mostInFlight < 2 {
+		t.Errorf("at most %d lists in flight at once: the read was not concurrent, so this test shows nothing", r.mostInFlight)
+	}
+	if r.leftRunning != 0 {
+		t.Errorf("%d goroutines of the read still running after Close; want none", r.leftRunning)
+	}
+	if r.sentAtEnd != r.sentAtClose {
+		t.Errorf("%d list requests sent after Close (%d by then, %d in all of the %d lists); want none", r.sentAtEnd-r.sentAtClose, r.sentAtClose, r.sentAtEnd, lists)
+	}
+	if late := r.loggedEnd - r.loggedAtClose; late > maxConcurrentLists {
+		t.Errorf("%d list requests answered after Close; want at most the %d that may have been in flight", late, maxConcurrentLists)
+	}
+	if r.sentAtEnd >= lists {
+		t.Errorf("all %d lists were read (%d requests) for a query that stopped early", lists, r.sentAtEnd)
+	}
+}
+
+func cardLists(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/v1/customers/") && strings.HasSuffix(r.URL.Path, "/sources")
+}
+
+// A LIMIT over a condition left to the engine stops a fan-out (a nested
+// table read across every parent) at its first row: Close stops the
+// lists it had not started and the readers of those it had.
+func TestLimitStopsAConcurrentFanOut(t *testing.T) {
+	s := newStopEnv(t, cardLists)
+	r := s.run(t, "SELECT Id FROM Cards WHERE LENGTH(Id) > 0 LIMIT 1")
+	if len(r.rows) != 1 || !strings.HasPrefix(r.rows[0][0].(string), "card_") {
+		t.Errorf("rows %v, want one card", r.rows)
+	}
+	r.check(t, stopEnvCustomers)
+}
+
+// An EXISTS stops its subquery at the first row, while the query goes on:
+// the subquery's fan-out must stop then, not when its lists run out.
+func TestExistsStopsAConcurrentFanOut(t *testing.T) {
+	s := newStopEnv(t, cardLists)
+	r := s.run(t, "SELECT COUNT(*) FROM Customers WHERE EXISTS (SELECT 1 FROM Cards WHERE LENGTH(Id) > 0)")
+	if len(r.rows) != 1 || r.rows[0][0] != int64(stopEnvCustomers) {
+		t.Errorf("rows %v, want the count of the %d customers", r.rows, stopEnvCustomers)
+	}
+	r.check(t, stopEnvCustomers)
+}
+
+// A LIMIT stops the union of an OR's branches (an IN list), read
+// concurrently, at its first row.
+func TestLimitStopsAConcurrentUnion(t *testing.T) {
+	byEmail := func(r *http.Request) bool {
+		return r.URL.Path == "/v1/customers" && r.URL.Query().Get("email") != ""
+	}
+	s := newStopEnv(t, byEmail)
+	var emails []string
+	for _, id := range s.emu.IDs("customer") {
+		if email, _ := s.emu.Get("customer", id)["email"].(string); email != "" {
+			emails = append(emails, "'"+email+"'")
+		}
+	}
+	const branches = 30 // past maxConcurrentLists, within the branches pushdown unions
+	if len(emails) < branches {
+		t.Fatalf("%d customers with an email, want %d", len(emails), branches)
+	}
+	r := s.run(t, "SELECT Id FROM Customers WHERE Email IN ("+strings.Join(emails[:branches], ", ")+") AND LENGTH(Id) > 0 LIMIT 1")
+	if len(r.rows) != 1 || !strings.HasPrefix(r.rows[0][0].(string), "cus_") {
+		t.Errorf("rows %v, want one customer", r.rows)
+	}
+	r.check(t, branches)
 }

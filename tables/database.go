@@ -48,6 +48,9 @@ type Database struct {
 	// valuesBuilt counts the column values read scans have built into
 	// rows, so tests can tell that a projection reads only what it uses.
 	valuesBuilt atomic.Uint64
+	// listGoroutines counts the goroutines of concurrent list reads
+	// (concurrent.go), so tests can tell that a closed read left none.
+	listGoroutines *goroutineCount
 }
 
 var _ sql.Database = (*Database)(nil)
@@ -72,6 +75,8 @@ func NewDatabase(cfg Config) *Database {
 		ledger:  newCallLedger(),
 		wstate:  &writeState{inserted: newInsertedIDs(), log: newWriteLog()},
 		tables:  make(map[*catalog.Table]*Table),
+
+		listGoroutines: newGoroutineCount(),
 	}
 	for _, def := range cfg.Catalog.Tables() {
 		d.tables[def] = newTable(d, def)

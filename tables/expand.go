@@ -65,9 +65,12 @@ type expandFiler struct {
 	returned   bool
 }
 
+func (e *expandFiler) close() { e.src.close() }
+
 func (e *expandFiler) next() (stripeapi.Object, error) {
 	obj, err := e.src.next()
 	if err != nil && !e.returned && expansionRefused(err) {
+		e.src.close()
 		e.src, e.fields = e.unexpanded(), nil
 		obj, err = e.src.next()
 	}

@@ -246,6 +246,12 @@ func (m *merged) next() (stripeapi.Object, error) {
 	return m.heads[best], nil
 }
 
+func (m *merged) close() {
+	for _, st := range m.streams {
+		st.close()
+	}
+}
+
 func (m *merged) advance(i int) error {
 	obj, err := m.streams[i].next()
 	if err == io.EOF {
@@ -265,6 +271,11 @@ func createdOf(obj stripeapi.Object) int64 {
 // objects yields Stripe objects one at a time; io.EOF ends it.
 type objects interface {
 	next() (stripeapi.Object, error)
+	// close stops what reads on behind the objects (the lists of a
+	// concurrent read, a range scan's readers) and waits for it: once it
+	// returns, none of it sends a request or spends against the session.
+	// next is not called after close; close may be called twice.
+	close()
 }
 
 // rows returns the rows of one partition.
@@ -305,38 +316,40 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 	}
 	// Each part is made when it is read, not before: a call the query
 	// has read meanwhile is then answered from the per-query cache.
-	var parts []func() objects
+	var parts []func(*sql.Context) objects
 	path := ""
 	for _, c := range plan.Calls {
 		path = c.Path
 		if plan.Parent != nil {
-			parts = append(parts, func() objects { return d.fanOut(ctx, *plan.Parent, c, plan.Placeholder, plan.Table) })
+			parts = append(parts, func(ctx *sql.Context) objects { return d.fanOut(ctx, *plan.Parent, c, plan.Placeholder, plan.Table) })
 		} else {
-			parts = append(parts, func() objects { return withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c)) })
+			parts = append(parts, func(ctx *sql.Context) objects {
+				return withParent(plan.Table, c, d.callObjects(ctx, plan.Table.Name, c))
+			})
 		}
 	}
 	for _, also := range plan.Also {
-		parts = append(parts, func() objects { return d.planObjects(ctx, also) })
+		parts = append(parts, func(ctx *sql.Context) objects { return d.planObjects(ctx, also) })
 	}
 	if len(parts) == 1 {
-		return parts[0]()
+		return parts[0](ctx)
 	}
 	if !fullPages(plan) {
 		made := make([]objects, 0, len(parts))
 		for _, part := range parts {
-			made = append(made, part())
+			made = append(made, part(ctx))
 		}
 		return &concatObjects{parts: made}
 	}
-	lists := func() (objects, error) {
+	lists := func(ctx *sql.Context) (objects, error) {
 		if len(parts) == 0 {
 			return nil, io.EOF
 		}
-		l := parts[0]()
+		l := parts[0](ctx)
 		parts = parts[1:]
 		return l, nil
 	}
-	return newConcurrentLists(ctx, lists, d.listsAtOnce(path))
+	return newConcurrentLists(ctx, d.listGoroutines, lists, d.listsAtOnce(path))
 }
 
 // listThenAlso reads a plan of one list and the reads it adds (see the
@@ -346,7 +359,7 @@ func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
 	// query has read meanwhile (the test clocks, for a join's other
 	// table) is then answered from the per-query cache.
 	pending := plan.Also
-	lists := func() (objects, error) {
+	lists := func(ctx *sql.Context) (objects, error) {
 		if len(pending) == 0 {
 			return nil, io.EOF
 		}
@@ -354,8 +367,10 @@ func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
 		pending = pending[1:]
 		return l, nil
 	}
+	// As many at once as the rate and latency keep busy, as a fan-out's.
+	width := d.listsAtOnce(plan.Calls[0].Path)
 	n := len(pending)
-	also := newConcurrentLists(ctx, lists, func() int { return n })
+	also := newConcurrentLists(ctx, d.listGoroutines, lists, func() int { return min(n, width()) })
 	c := plan.Calls[0]
 	list := withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, false, also.early))
 	return &listThenAlso{list: list, also: also}
@@ -366,11 +381,16 @@ func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
 // at once (see concurrentLists), unless a LIMIT shrank their pages: then
 // one after another, so that the LIMIT stops the fan-out.
 func (d *Database) fanOut(ctx *sql.Context, parent pushdown.Plan, call pushdown.Call, fill string, def *catalog.Table) objects {
-	parents := d.planObjects(ctx, parent)
 	if !fullPage(call) {
-		return &fanOut{ctx: ctx, db: d, parents: parents, call: call, fill: fill, def: def}
+		return &fanOut{ctx: ctx, db: d, parents: d.planObjects(ctx, parent), call: call, fill: fill, def: def}
 	}
-	lists := func() (objects, error) {
+	// The parents are read by the dispatcher, made with its context (so
+	// that closing the read stops them too) when it first asks.
+	var parents objects
+	lists := func(ctx *sql.Context) (objects, error) {
+		if parents == nil {
+			parents = d.planObjects(ctx, parent)
+		}
 		for {
 			p, err := parents.next()
 			if err != nil {
@@ -382,7 +402,13 @@ func (d *Database) fanOut(ctx *sql.Context, parent pushdown.Plan, call pushdown.
 			}
 		}
 	}
-	return newConcurrentLists(ctx, lists, d.listsAtOnce(call.Path))
+	c := newConcurrentLists(ctx, d.listGoroutines, lists, d.listsAtOnce(call.Path))
+	c.after = func() {
+		if parents != nil {
+			parents.close()
+		}
+	}
+	return c
 }
 
 // callObjects runs one call for a table, through the per-query cache and
@@ -494,6 +520,8 @@ type retrieveObjects struct {
 	done    bool
 }
 
+func (r *retrieveObjects) close() {}
+
 func (r *retrieveObjects) next() (stripeapi.Object, error) {
 	if r.done {
 		return nil, io.EOF
@@ -523,6 +551,13 @@ type listObjects struct {
 	it       pager
 	seen     []stripeapi.Object
 	tooLarge bool
+}
+
+// close stops the pager's readers, if it has any (a rangescan.Scan).
+func (l *listObjects) close() {
+	if c, ok := l.it.(interface{ Close() }); ok {
+		c.Close()
+	}
 }
 
 func (l *listObjects) next() (stripeapi.Object, error) {
@@ -557,6 +592,8 @@ type sliceObjects struct {
 	i    int
 }
 
+func (s *sliceObjects) close() {}
+
 func (s *sliceObjects) next() (stripeapi.Object, error) {
 	if s.i >= len(s.objs) {
 		return nil, io.EOF
@@ -567,6 +604,12 @@ func (s *sliceObjects) next() (stripeapi.Object, error) {
 
 type concatObjects struct {
 	parts []objects
+}
+
+func (c *concatObjects) close() {
+	for _, p := range c.parts {
+		p.close()
+	}
 }
 
 func (c *concatObjects) next() (stripeapi.Object, error) {
@@ -591,6 +634,13 @@ type fanOut struct {
 	fill    string
 	def     *catalog.Table
 	cur     objects
+}
+
+func (f *fanOut) close() {
+	if f.cur != nil {
+		f.cur.close()
+	}
+	f.parents.close()
 }
 
 func (f *fanOut) next() (stripeapi.Object, error) {
@@ -630,6 +680,8 @@ type parentFill struct {
 	src       objects
 	field, id string
 }
+
+func (p *parentFill) close() { p.src.close() }
 
 func (p *parentFill) next() (stripeapi.Object, error) {
 	obj, err := p.src.next()
@@ -673,8 +725,11 @@ func (r *rowIter) Next(ctx *sql.Context) (sql.Row, error) {
 	}
 }
 
-// Close records the client's totals for SHOW STATUS.
+// Close stops the reads behind the rows (a LIMIT or an EXISTS closes the
+// iterator long before its lists end), then records the client's totals
+// for SHOW STATUS.
 func (r *rowIter) Close(ctx *sql.Context) error {
+	r.src.close()
 	r.db.ledger.recordClientStats(ctx, r.db.client.Stats())
 	return nil
 }

@@ -69,6 +69,8 @@ type matchingObjects struct {
 	match *keyMatch
 }
 
+func (m *matchingObjects) close() { m.src.close() }
+
 func (m *matchingObjects) next() (stripeapi.Object, error) {
 	for {
 		obj, err := m.src.next()

@@ -122,6 +122,9 @@ type storeObjects struct{ it mirrorIterator }
 
 func (s *storeObjects) next() (stripeapi.Object, error) { return s.it.Next() }
 
+// close leaves the store's iterator to its row iterator, which closes it.
+func (s *storeObjects) close() {}
+
 // onceCloser closes the store's iterator once.
 type onceCloser struct {
 	it   mirrorIterator
