@@ -34,11 +34,7 @@ func pendingFilter() filter {
 }
 
 func createInvoiceItem(tx *tx, o object, p params) *apiError {
-	custID := p.str("customer")
-	if custID == "" {
-		return errMissingParam("customer")
-	}
-	cust, err := tx.mustGet("customer", custID, "customer")
+	custID, cust, err := tx.requiredCustomer(p)
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func updatePaymentMethod(tx *tx, o object, p params) *apiError {
 }
 
 func attachPaymentMethod(tx *tx, r *record, p params) (any, *apiError) {
-	id := p.str("customer")
-	if id == "" {
-		return nil, errMissingParam("customer")
-	}
-	cust, err := tx.mustGet("customer", id, "customer")
+	id, cust, err := tx.requiredCustomer(p)
 	if err != nil {
 		return nil, err
 	}

@@ -183,3 +183,14 @@ func (tx *tx) mustGet(objectName, id, param string) (object, *apiError) {
 	}
 	return nil, errNoSuch(tx.res(objectName).word, id, param)
 }
+
+// requiredCustomer is the customer named by the parameter customer, which
+// the request must have, and its id.
+func (tx *tx) requiredCustomer(p params) (string, object, *apiError) {
+	id := p.str("customer")
+	if id == "" {
+		return "", nil, errMissingParam("customer")
+	}
+	cust, err := tx.mustGet("customer", id, "customer")
+	return id, cust, err
+}
