@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/stripesql/stripesql/internal/testlog"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -313,14 +315,28 @@ func (e *env) list(t testing.TB, path string, params string) []map[string]any {
 	}
 }
 
-func (e *env) getJSON(t testing.TB, pathAndQuery string, v any) {
-	t.Helper()
-	req, err := http.NewRequest("GET", e.direct+pathAndQuery, nil)
+// directDo sends a request to the emulator without stripesql, as another
+// Stripe client would, with form (if any) as its body; the caller closes
+// the answer's body.
+func (e *env) directDo(ctx context.Context, method, path string, form url.Values) (*http.Response, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.direct+path, body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer sk_test_e2e")
-	resp, err := http.DefaultClient.Do(req)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return http.DefaultClient.Do(req)
+}
+
+func (e *env) getJSON(t testing.TB, pathAndQuery string, v any) {
+	t.Helper()
+	resp, err := e.directDo(context.Background(), http.MethodGet, pathAndQuery, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

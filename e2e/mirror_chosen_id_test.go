@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -37,13 +36,7 @@ func TestMirrorShowsAProductCreatedAgainWithItsID(t *testing.T) {
 	}
 	direct := func(method, path string, form url.Values) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(context.Background(), method, e.direct+path, strings.NewReader(form.Encode()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer sk_test_e2e")
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := http.DefaultClient.Do(req)
+		res, err := e.directDo(context.Background(), method, path, form)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -144,13 +144,7 @@ func head(rows [][]string) [][]string { return rows[:min(len(rows), 3)] }
 // the object's id.
 func directPost(t *testing.T, e *env, path string, form url.Values) string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.direct+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer sk_test_e2e")
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.directDo(context.Background(), http.MethodPost, path, form)
 	if err != nil {
 		t.Fatal(err)
 	}
