@@ -36,6 +36,20 @@ func (d *Database) expanded(ctx *sql.Context, table string, c pushdown.Call, src
 	}}
 }
 
+// expandedFields returns the top-level fields c expands (expand[]
+// "data.customer.default_source" expands customer): a projected decode
+// keeps them whole.
+func expandedFields(c pushdown.Call) []string {
+	var out []string
+	for _, p := range c.Params {
+		if p.Key == "expand[]" {
+			f, _, _ := strings.Cut(strings.TrimPrefix(p.Value, "data."), ".")
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // withoutExpansions returns c without its expand[] parameters.
 func withoutExpansions(c pushdown.Call) pushdown.Call {
 	params := make([]catalog.Param, 0, len(c.Params))

@@ -295,9 +295,13 @@ func (d *Database) rows(ctx *sql.Context, def *catalog.Table, build *rowBuilder,
 	} else if p.union != nil {
 		src = d.planObjects(ctx, *p.union)
 	} else if p.scan != nil {
-		src = d.listThenAlso(ctx, *p.scan)
+		src = d.listThenAlso(ctx, *p.scan, build.scanPaths())
 	} else if p.parent != nil {
 		src = d.fanOut(ctx, *p.parent, p.call, p.fill, def)
+	} else if p.match == nil {
+		// The rows read only the builder's paths; a keyMatch reads its
+		// column, so a lookup decodes whole objects.
+		src = withParent(def, p.call, d.listCallFields(ctx, def.Name, p.call, false, nil, build.scanPaths()))
 	} else {
 		src = withParent(def, p.call, d.callObjects(ctx, def.Name, p.call))
 	}
@@ -353,8 +357,9 @@ func (d *Database) planObjects(ctx *sql.Context, plan pushdown.Plan) objects {
 }
 
 // listThenAlso reads a plan of one list and the reads it adds (see the
-// type).
-func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
+// type). paths, if not nil, are the paths the rows need of the list's
+// objects (rowBuilder.scanPaths); the added reads decode whole objects.
+func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan, paths []string) objects {
 	// Each added read is made when it starts, not before: a call the
 	// query has read meanwhile (the test clocks, for a join's other
 	// table) is then answered from the per-query cache.
@@ -372,7 +377,7 @@ func (d *Database) listThenAlso(ctx *sql.Context, plan pushdown.Plan) objects {
 	n := len(pending)
 	also := newConcurrentLists(ctx, d.listGoroutines, lists, func() int { return min(n, width()) })
 	c := plan.Calls[0]
-	list := withParent(plan.Table, c, d.listCall(ctx, plan.Table.Name, c, false, also.early))
+	list := withParent(plan.Table, c, d.listCallFields(ctx, plan.Table.Name, c, false, also.early, paths))
 	return &listThenAlso{list: list, also: also}
 }
 
@@ -423,9 +428,28 @@ func (d *Database) callObjects(ctx *sql.Context, table string, c pushdown.Call) 
 // first), which a newest-first merge needs: such a list keeps one cursor.
 // long, if set, is called when the list proves long (rangescan.Options).
 func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ordered bool, long func()) objects {
+	return d.listCallFields(ctx, table, c, ordered, long, nil)
+}
+
+// listCallFields is listCall decoding of a list's objects only paths (and
+// the fields the call expands, kept whole: expandFiler files them for
+// other readers), or whole objects if paths is nil. Projected objects are
+// cached under a key naming their paths, so no reader that needs other
+// paths is handed one; whole objects cached by the same call serve a
+// projected reader.
+func (d *Database) listCallFields(ctx *sql.Context, table string, c pushdown.Call, ordered bool, long func(), paths []string) objects {
 	key := c.String()
 	if cached, ok := d.cache.get(ctx.Pid(), key); ok {
 		return &sliceObjects{objs: cached}
+	}
+	var fields *stripeapi.Fields
+	cacheKey := key
+	if paths != nil && c.Kind != pushdown.Retrieve {
+		fields = stripeapi.NewFields(append(paths, expandedFields(c)...)...)
+		cacheKey = key + " fields=" + fields.String()
+		if cached, ok := d.cache.get(ctx.Pid(), cacheKey); ok {
+			return &sliceObjects{objs: cached}
+		}
 	}
 	account := stripeapi.WithAccount(sessionOptions(ctx).account)
 	spend := func() error { return d.ledger.spend(ctx, table, key) }
@@ -441,11 +465,11 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 	}
 	var src pager
 	if c.Kind == pushdown.Search {
-		src = d.client.Search(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend))
+		src = d.client.Search(ctx, c.Path, params, account, stripeapi.WithBeforePage(spend), stripeapi.WithFields(fields))
 	} else {
-		src = d.scan(ctx, table, c, params, ordered, spend, account, statsKey(sessionOptions(ctx).account, c.Path, params), long)
+		src = d.scan(ctx, table, c, params, ordered, spend, []stripeapi.RequestOption{account, stripeapi.WithFields(fields)}, statsKey(sessionOptions(ctx).account, c.Path, params), long)
 	}
-	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: key, it: src})
+	return d.expanded(ctx, table, c, &listObjects{db: d, pid: ctx.Pid(), key: cacheKey, it: src})
 }
 
 // scan reads a list call with package rangescan: its first pages on one
@@ -457,13 +481,13 @@ func (d *Database) listCall(ctx *sql.Context, table string, c pushdown.Call, ord
 // A list whose last complete scan left statistics showing it large is
 // split at once, into ranges planned from them (rangescan.Stats); every
 // complete scan leaves its statistics for the next.
-func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, account stripeapi.RequestOption, key string, long func()) *rangescan.Scan {
+func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params stripeapi.Params, ordered bool, spend func() error, opts []stripeapi.RequestOption, key string, long func()) *rangescan.Scan {
 	size, _ := params.Get("limit")
 	n, err := strconv.Atoi(size)
 	if err != nil {
 		n = 100
 	}
-	opts := rangescan.Options{
+	scanOpts := rangescan.Options{
 		Split:          !ordered && splitsByCreated(d.catalog, table),
 		Rate:           d.client.RateFor(http.MethodGet, c.Path),
 		PageSize:       n,
@@ -474,15 +498,15 @@ func (d *Database) scan(ctx *sql.Context, table string, c pushdown.Call, params 
 		Learned:        func(st *rangescan.Stats) { d.stats.put(key, st) },
 	}
 	if ordered {
-		opts.PageSize = 1 // a merge reads only as far as it must: never ahead
+		scanOpts.PageSize = 1 // a merge reads only as far as it must: never ahead
 	}
 	fetch := func(fctx context.Context, p stripeapi.Params) ([]stripeapi.Object, bool, error) {
 		if err := spend(); err != nil {
 			return nil, false, err
 		}
-		return d.client.ListPage(fctx, c.Path, p, account)
+		return d.client.ListPage(fctx, c.Path, p, opts...)
 	}
-	return rangescan.New(ctx, params, fetch, opts)
+	return rangescan.New(ctx, params, fetch, scanOpts)
 }
 
 // splitsByCreated reports that a table's list filters created by range,

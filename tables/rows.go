@@ -33,6 +33,9 @@ type rowBuilder struct {
 	// built counts the values built, for tests (COUNT(*) builds none);
 	// nil counts nothing.
 	built *atomic.Uint64
+	// projected reports that the builder reads only some columns (the
+	// engine's projection), so a scan may decode only their paths.
+	projected bool
 }
 
 // columnReader reads one column out of an object.
@@ -44,13 +47,14 @@ type columnReader struct {
 // newRowBuilder returns the builder of the columns at positions idx of
 // def.Columns, or of every column if idx is nil.
 func newRowBuilder(def *catalog.Table, idx []int) *rowBuilder {
+	projected := idx != nil
 	if idx == nil {
 		idx = make([]int, len(def.Columns))
 		for i := range idx {
 			idx[i] = i
 		}
 	}
-	b := &rowBuilder{def: def, cols: make([]columnReader, len(idx))}
+	b := &rowBuilder{def: def, cols: make([]columnReader, len(idx)), projected: projected}
 	for i, ci := range idx {
 		c := &def.Columns[ci]
 		b.cols[i].col = c
@@ -59,6 +63,29 @@ func newRowBuilder(def *catalog.Table, idx []int) *rowBuilder {
 		}
 	}
 	return b
+}
+
+// scanPaths returns the object paths a scan feeding this builder must
+// decode, or nil for every path (no projection): the columns' paths, and
+// what the scan itself reads of every object (rowIter: object, deleted,
+// id; rangescan's cursor and split: id, created; a nested table's parent
+// column, filled in when missing).
+func (b *rowBuilder) scanPaths() []string {
+	if !b.projected {
+		return nil
+	}
+	paths := []string{"id", "object", "created", "deleted"}
+	for _, c := range b.cols {
+		if c.col.Path != "" {
+			paths = append(paths, c.col.Path)
+		}
+	}
+	if b.def.Parent != nil {
+		if col, ok := b.def.Column(b.def.Parent.Column); ok && col.Path != "" {
+			paths = append(paths, col.Path)
+		}
+	}
+	return paths
 }
 
 // row converts obj into a row of the builder's columns.
