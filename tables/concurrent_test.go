@@ -19,6 +19,7 @@ import (
 
 	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
+	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
 
@@ -381,4 +382,75 @@ func TestLimitStopsAConcurrentUnion(t *testing.T) {
 		t.Errorf("rows %v, want one customer", r.rows)
 	}
 	r.check(t, branches)
+}
+
+// The reads a plan adds for test clocks are read as many at once as the
+// rate and latency keep busy (listsAtOnce), as a fan-out's lists, not all
+// at once however many there are: at 10 requests/s and a 20 ms latency
+// that is one. The burst lets every request go at once and the endpoint
+// is not paced, so only the width keeps them apart.
+func TestAddedReadsAreCappedByListsAtOnce(t *testing.T) {
+	byEmail := func(r *http.Request) bool {
+		return r.URL.Path == "/v1/customers" && r.URL.Query().Get("email") != ""
+	}
+	e := emulator.New()
+	e.SetLimits(emulator.Limits{Latency: 20 * time.Millisecond})
+	const added = 6
+	var want []string
+	for i := range added {
+		id := fmt.Sprintf("cus_added%d", i)
+		e.Put(map[string]any{"object": "customer", "id": id, "email": fmt.Sprintf("added%d@example.com", i)})
+		want = append(want, id)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	tr := &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone(), counted: byEmail}
+	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 10, Burst: added + 1, EndpointRate: -1,
+		MinBackoff: time.Millisecond, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
+	if n := db.listsAtOnce("/v1/customers")(); n != 1 {
+		t.Fatalf("listsAtOnce = %d before any answer at 10 requests/s, want 1", n)
+	}
+	customers, _ := db.catalog.Lookup("Customers")
+	list := func(email string) pushdown.Plan {
+		return pushdown.Plan{Table: customers, Calls: []pushdown.Call{{Kind: pushdown.List, Path: "/v1/customers",
+			Params: []catalog.Param{{Key: "email", Value: email}}}}}
+	}
+	plan := list("nobody@example.com")
+	for i := range added {
+		plan.Also = append(plan.Also, list(fmt.Sprintf("added%d@example.com", i)))
+	}
+	session := sql.NewBaseSession()
+	session.SetCurrentDatabase("stripe")
+	ctx := sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(1))
+	db.ledger.begin(ctx)
+	db.cache.begin(ctx)
+	src := db.listThenAlso(ctx, plan, nil)
+	var got []string
+	for {
+		obj, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, obj.ID())
+	}
+	src.close()
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	sent, most := tr.counts()
+	t.Logf("%d list requests, at most %d in flight", sent, most)
+	if sent != added+1 {
+		t.Errorf("%d list requests, want the list and the %d added reads", sent, added)
+	}
+	if most != 1 {
+		t.Errorf("%d of the added reads were in flight at once; want 1, what listsAtOnce allows", most)
+	}
 }
