@@ -279,19 +279,26 @@ func TestBinary(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// Every line is read before Wait, which closes the pipe once the
+	// process has exited: called alongside the reads, it could close it
+	// before the last line ("stopped") was read, and the test then saw
+	// none.
 	var rest []string
-	for l := range lines {
-		rest = append(rest, l)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit after SIGINT: %v\n%s", err, strings.Join(rest, "\n"))
+	deadline := time.After(15 * time.Second)
+	for reading := true; reading; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				reading = false
+				break
+			}
+			rest = append(rest, l)
+		case <-deadline:
+			t.Fatalf("still running 15s after SIGINT; its last lines:\n%s", strings.Join(rest, "\n"))
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("still running 15s after SIGINT")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGINT: %v\n%s", err, strings.Join(rest, "\n"))
 	}
 	if len(rest) == 0 || !strings.Contains(rest[len(rest)-1], "stopped") {
 		t.Errorf("last lines %q, want it to end with stopped", rest)
