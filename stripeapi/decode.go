@@ -124,19 +124,10 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 		return m, nil
 	}
 	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.errorf("want an object key")
-		}
 		key, err := d.key()
 		if err != nil {
 			return nil, err
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.errorf("want ':' after an object key")
-		}
-		d.pos++
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
@@ -206,19 +197,33 @@ func (d *decoder) next(close byte, what string) (done bool, err error) {
 	return false, d.errorf("want ',' or '%c' in %s", close, what)
 }
 
-// key decodes an object key, interned.
+// memberKey reads an object member's key and the ':' after it (skipping
+// whitespace before each), leaving d.pos at its value: raw is the key's
+// text between the quotes, plain when it holds no escape.
+func (d *decoder) memberKey() (raw []byte, plain bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return nil, false, d.errorf("want an object key")
+	}
+	if raw, plain, err = d.scanString(); err != nil {
+		return nil, false, err
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return nil, false, d.errorf("want ':' after an object key")
+	}
+	d.pos++
+	return raw, plain, nil
+}
+
+// key decodes an object member's key, interned, and the ':' after it.
 func (d *decoder) key() (string, error) {
-	raw, plain, err := d.scanString()
+	raw, plain, err := d.memberKey()
 	if err != nil {
 		return "", err
 	}
 	if plain {
-		if k, ok := d.keys[string(raw)]; ok { // no allocation for the lookup
-			return k, nil
-		}
-		k := string(raw)
-		d.keys[k] = k
-		return k, nil
+		return d.intern(raw), nil
 	}
 	return unquote(raw), nil
 }

@@ -116,25 +116,14 @@ func decodeList(body []byte, f *Fields) (Object, error) {
 func (d *decoder) envelope(f *Fields) (map[string]any, error) {
 	m := make(map[string]any, 4)
 	d.pos++ // '{'
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
+	if d.closes('}') {
 		return m, nil
 	}
 	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.errorf("want an object key")
-		}
 		key, err := d.key()
 		if err != nil {
 			return nil, err
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.errorf("want ':' after an object key")
-		}
-		d.pos++
 		d.skipSpace()
 		var v any
 		if key == "data" && d.pos < len(d.data) && d.data[d.pos] == '[' {
@@ -146,34 +135,9 @@ func (d *decoder) envelope(f *Fields) (map[string]any, error) {
 			return nil, err
 		}
 		m[key] = v
-		if err := d.endMember('}', "an object"); err != nil {
-			if err == errEnd {
-				return m, nil
-			}
-			return nil, err
+		if done, err := d.next('}', "an object"); done || err != nil {
+			return m, err
 		}
-	}
-}
-
-// errEnd is endMember's report that the container ended.
-var errEnd = errors.New("end")
-
-// endMember moves past the ',' after a member, or past the closing
-// character (then errEnd).
-func (d *decoder) endMember(closing byte, what string) error {
-	d.skipSpace()
-	if d.pos >= len(d.data) {
-		return d.errorf("unexpected end of input in %s", what)
-	}
-	switch d.data[d.pos] {
-	case ',':
-		d.pos++
-		return nil
-	case closing:
-		d.pos++
-		return errEnd
-	default:
-		return d.errorf("want ',' or '%c' in %s", closing, what)
 	}
 }
 
@@ -185,9 +149,7 @@ func (d *decoder) projectedArray(depth int, n *fieldNode) ([]any, error) {
 	}
 	d.pos++ // '['
 	out := []any{}
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
+	if d.closes(']') {
 		return out, nil
 	}
 	for {
@@ -203,11 +165,8 @@ func (d *decoder) projectedArray(depth int, n *fieldNode) ([]any, error) {
 			return nil, err
 		}
 		out = append(out, v)
-		if err := d.endMember(']', "an array"); err != nil {
-			if err == errEnd {
-				return out, nil
-			}
-			return nil, err
+		if done, err := d.next(']', "an array"); done || err != nil {
+			return out, err
 		}
 	}
 }
@@ -220,17 +179,11 @@ func (d *decoder) projectedObject(depth int, n *fieldNode) (map[string]any, erro
 	}
 	m := make(map[string]any, len(n.children))
 	d.pos++ // '{'
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
+	if d.closes('}') {
 		return m, nil
 	}
 	for {
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-			return nil, d.errorf("want an object key")
-		}
-		raw, plain, err := d.scanString()
+		raw, plain, err := d.memberKey()
 		if err != nil {
 			return nil, err
 		}
@@ -245,11 +198,6 @@ func (d *decoder) projectedObject(depth int, n *fieldNode) (map[string]any, erro
 			key = unquote(raw)
 			child = n.children[key]
 		}
-		d.skipSpace()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return nil, d.errorf("want ':' after an object key")
-		}
-		d.pos++
 		d.skipSpace()
 		switch {
 		case child == nil:
@@ -269,11 +217,8 @@ func (d *decoder) projectedObject(depth int, n *fieldNode) (map[string]any, erro
 			}
 			m[key] = v
 		}
-		if err := d.endMember('}', "an object"); err != nil {
-			if err == errEnd {
-				return m, nil
-			}
-			return nil, err
+		if done, err := d.next('}', "an object"); done || err != nil {
+			return m, err
 		}
 	}
 }
@@ -326,33 +271,19 @@ func (d *decoder) skipContainer(depth int, closing byte, keyed bool) error {
 		what = "an object"
 	}
 	d.pos++
-	d.skipSpace()
-	if d.pos < len(d.data) && d.data[d.pos] == closing {
-		d.pos++
+	if d.closes(closing) {
 		return nil
 	}
 	for {
 		if keyed {
-			d.skipSpace()
-			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-				return d.errorf("want an object key")
-			}
-			if _, _, err := d.scanString(); err != nil {
+			if _, _, err := d.memberKey(); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-				return d.errorf("want ':' after an object key")
-			}
-			d.pos++
 		}
 		if err := d.skip(depth); err != nil {
 			return err
 		}
-		if err := d.endMember(closing, what); err != nil {
-			if err == errEnd {
-				return nil
-			}
+		if done, err := d.next(closing, what); done || err != nil {
 			return err
 		}
 	}
