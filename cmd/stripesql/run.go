@@ -70,6 +70,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if setServerGCPercent(env) {
+		log.Debug("garbage collector set for the server (the environment's GOGC overrides it)", "gogc", serverGCPercent)
+	}
 	if err := exposureError(cfg); err != nil {
 		return err
 	}
