@@ -343,6 +343,7 @@ func (s *Scan) startParallel() {
 		p.out = make(chan batch, outBuffer)
 		first.bounds = s.bounds
 		p.ranges = append(p.ranges, first)
+		p.oldest = s.bottom
 		p.bandsBelow(first, s.top, s.bottom)
 	} else {
 		p.workers = 1

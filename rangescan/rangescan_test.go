@@ -216,8 +216,8 @@ func TestDenseFirstPageSplitsAtOnce(t *testing.T) {
 		{20_000, 280},
 		// A list that only looks large (250 objects made within five
 		// minutes) pays for the guess with the empty pages of the bands
-		// below it: a few requests, bounded.
-		{250, 3 + maxBands + 1},
+		// below it, each cut in pieces within the year: bounded (21).
+		{250, 3 + maxBands*piecesPerBand + 1},
 	} {
 		l := newList(c.n, 1_700_000_000, 1_700_000_000+int64(c.n))
 		s := New(t.Context(), stripeapi.Params{{Key: "limit", Value: "100"}}, l.fetch, Options{Split: true, Rate: 100})
@@ -446,5 +446,117 @@ func TestFewReadersStillExact(t *testing.T) {
 			t.Errorf("%d readers: %d ranges", c, s.Ranges())
 		}
 		t.Logf("%d readers: %d requests, %d ranges", c, len(l.requests), s.Ranges())
+	}
+}
+
+// stealScan is a parallel phase with no readers, for steal's choices.
+func stealScan(planned int, ranges ...*rng) *parallel {
+	s := &Scan{opts: Options{}, planned: planned}
+	s.opts.defaults()
+	p := &parallel{scan: s, split: true, ranges: ranges}
+	p.cond = sync.NewCond(&p.mu)
+	return p
+}
+
+func TestUnreadRangesSplitByInheritedDensityOnlyWithinTheData(t *testing.T) {
+	// A range of 1,000 s whose first page is in flight, split off a range
+	// with 1 object a second: 10 pages by that density.
+	unread := func() *rng {
+		return &rng{bounds: bounds{lo: 1000, hasLo: true, hi: 2000, hasHi: true}, inherited: 1, busy: true}
+	}
+	// Nothing read at or below its lower bound: it may lie past the
+	// oldest object, and is not split before its first page is in.
+	r := unread()
+	p := stealScan(0, r)
+	p.oldest = 1500
+	if got := p.steal(); got != nil {
+		t.Errorf("split %s with no object known below it", got)
+	}
+	// An object read below it: it lies within the data, and splits at
+	// once: the reader keeps 5 pages from the top, 495 objects at 1 a
+	// second, and the new range takes the rest.
+	r = unread()
+	p = stealScan(0, r)
+	p.oldest = 900
+	got := p.steal()
+	if got == nil {
+		t.Fatal("not split with objects known below it")
+	}
+	if r.bounds.lo != 1505 || got.bounds != (bounds{lo: 1000, hasLo: true, hi: 1505, hasHi: true}) {
+		t.Errorf("split into %s and %s, want (1505, 2000] and (1000, 1505]", r, got)
+	}
+	if got.inherited != 1 {
+		t.Errorf("the new range inherited density %g, want 1", got.inherited)
+	}
+}
+
+func TestOnlyLaggingShortRangesSplitAndOnlyInColdScans(t *testing.T) {
+	// Ranges that have read 100 objects over 100 s, with pages left as
+	// given (at 1 object a second, 100 s a page).
+	ranges := func(left ...int) []*rng {
+		var rs []*rng
+		for i, l := range left {
+			hi := int64(100_000 * (i + 1))
+			t := hi - 99
+			rs = append(rs, &rng{bounds: bounds{lo: t - int64(l*100), hasLo: true, hi: hi, hasHi: true}, top: hi, t: t, n: 100, busy: true})
+		}
+		return rs
+	}
+	for _, c := range []struct {
+		name    string
+		planned int
+		left    []int
+		split   int // index of the range split, -1 for none
+	}{
+		{"halves of 2 pages", 0, []int{1, 4, 1}, 1},
+		{"a laggard of 3 pages among 1s", 0, []int{1, 3, 1, 1}, 1},
+		{"a laggard of 2 pages among 1s", 0, []int{2, 1, 1, 1}, 0},
+		{"even ranges of 2 pages", 0, []int{2, 2, 2, 2}, -1},
+		{"1 page", 0, []int{1, 1}, -1},
+		{"a laggard in a planned scan", 1000, []int{1, 3, 1, 1}, -1},
+		{"halves of 2 pages in a planned scan", 1000, []int{1, 4, 1}, 1},
+	} {
+		rs := ranges(c.left...)
+		p := stealScan(c.planned, rs...)
+		got := p.steal()
+		switch {
+		case c.split < 0 && got != nil:
+			t.Errorf("%s: split off %s, want no split", c.name, got)
+		case c.split >= 0 && got == nil:
+			t.Errorf("%s: no split, want range %d split", c.name, c.split)
+		case c.split >= 0 && got.bounds.hi != rs[c.split].bounds.lo:
+			t.Errorf("%s: split off %s, not below range %d (%s)", c.name, got, c.split, rs[c.split])
+		}
+	}
+}
+
+func TestBandsAreCutInPiecesWithinTheYearOnly(t *testing.T) {
+	p := stealScan(0)
+	const floor = 1_000_000
+	// 1 object a second: a band of 4,000 s is 40 pages, 4 pieces.
+	p.layBand(&rng{bounds: bounds{lo: floor + 1000, hasLo: true, hi: floor + 5000, hasHi: true}}, 1, floor)
+	// Straddling the floor: 4 pieces above it, one range below.
+	p.layBand(&rng{bounds: bounds{lo: floor - 100_000, hasLo: true, hi: floor + 1000, hasHi: true}}, 1, floor)
+	// Older than the floor, or open below: one range.
+	p.layBand(&rng{bounds: bounds{lo: floor - 200_000, hasLo: true, hi: floor - 100_000, hasHi: true}}, 1, floor)
+	p.layBand(&rng{bounds: bounds{hi: floor - 200_000, hasHi: true}}, 1, floor)
+	// A band of 300 s is 3 pages: 1 piece of at least 2 pages.
+	p.layBand(&rng{bounds: bounds{lo: floor + 5000, hasLo: true, hi: floor + 5300, hasHi: true}}, 1, floor)
+	var got []string
+	for _, r := range p.pending {
+		got = append(got, r.String())
+	}
+	want := []string{
+		"(1004000, 1005000]", "(1003000, 1004000]", "(1002000, 1003000]", "(1001000, 1002000]",
+		"(1000750, 1001000]", "(1000500, 1000750]", "(1000250, 1000500]", "(1000000, 1000250]", "(900000, 1000000]",
+		"(800000, 900000]",
+		"(-inf, 800000]",
+		"(1005000, 1005300]",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ranges:\n %s\nwant:\n %s", strings.Join(got, "\n "), strings.Join(want, "\n "))
+	}
+	if len(p.ranges) != len(p.pending) {
+		t.Errorf("%d ranges, %d pending: every piece must be both", len(p.ranges), len(p.pending))
 	}
 }
