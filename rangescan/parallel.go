@@ -125,7 +125,7 @@ func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
 }
 
 // piecesPerBand is how many equal ranges a band is laid as at most, each
-// of at least 2 pages by the first pages' density. One range a band puts
+// of at least minPiecePages pages by the first pages' density. One range a band puts
 // 7 pages in flight at a cold scan's second round trip, where 45 would
 // fill the rate at 300 ms; cut in pieces, the bands below a large list
 // fill more of it (the bench's cold 300 ms COUNT(*): 11.02-11.05 s
@@ -135,15 +135,21 @@ func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
 // lie past the oldest object, where each piece would cost an empty page.
 const piecesPerBand = 4
 
+// minPiecePages is the fewest pages a band's piece holds by the first
+// pages' density. Older objects are often sparser than the newest (a
+// growing account): the bench's invoices, pieces of 2 pages by the first
+// page returned 0.6 pages each, a request for a fraction of a page.
+const minPiecePages = 4
+
 // layBand adds band to the ranges to read: its part newer than floor cut
-// in up to piecesPerBand pieces of at least 2 pages by density, the rest
+// in up to piecesPerBand pieces of at least minPiecePages by density, the rest
 // one range.
 func (p *parallel) layBand(band *rng, density float64, floor int64) {
 	hi := band.bounds.hi
 	if band.bounds.hasLo && floor < hi {
 		cut := max(floor, band.bounds.lo)
 		pages := density * float64(hi-cut) / float64(p.scan.opts.PageSize)
-		k := max(1, min(piecesPerBand, int(pages/2)))
+		k := max(1, min(piecesPerBand, int(pages/minPiecePages)))
 		w := (hi - cut) / int64(k)
 		for i := range k {
 			lo := hi - w

@@ -535,23 +535,24 @@ func TestBandsAreCutInPiecesWithinTheYearOnly(t *testing.T) {
 	const floor = 1_000_000
 	// 1 object a second: a band of 4,000 s is 40 pages, 4 pieces.
 	p.layBand(&rng{bounds: bounds{lo: floor + 1000, hasLo: true, hi: floor + 5000, hasHi: true}}, 1, floor)
-	// Straddling the floor: 4 pieces above it, one range below.
+	// Straddling the floor: pieces of 4 pages above it (10 pages: 2),
+	// one range below.
 	p.layBand(&rng{bounds: bounds{lo: floor - 100_000, hasLo: true, hi: floor + 1000, hasHi: true}}, 1, floor)
 	// Older than the floor, or open below: one range.
 	p.layBand(&rng{bounds: bounds{lo: floor - 200_000, hasLo: true, hi: floor - 100_000, hasHi: true}}, 1, floor)
 	p.layBand(&rng{bounds: bounds{hi: floor - 200_000, hasHi: true}}, 1, floor)
-	// A band of 300 s is 3 pages: 1 piece of at least 2 pages.
-	p.layBand(&rng{bounds: bounds{lo: floor + 5000, hasLo: true, hi: floor + 5300, hasHi: true}}, 1, floor)
+	// A band of 700 s is 7 pages: 1 piece of at least 4 pages.
+	p.layBand(&rng{bounds: bounds{lo: floor + 5000, hasLo: true, hi: floor + 5700, hasHi: true}}, 1, floor)
 	var got []string
 	for _, r := range p.pending {
 		got = append(got, r.String())
 	}
 	want := []string{
 		"(1004000, 1005000]", "(1003000, 1004000]", "(1002000, 1003000]", "(1001000, 1002000]",
-		"(1000750, 1001000]", "(1000500, 1000750]", "(1000250, 1000500]", "(1000000, 1000250]", "(900000, 1000000]",
+		"(1000500, 1001000]", "(1000000, 1000500]", "(900000, 1000000]",
 		"(800000, 900000]",
 		"(-inf, 800000]",
-		"(1005000, 1005300]",
+		"(1005000, 1005700]",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("ranges:\n %s\nwant:\n %s", strings.Join(got, "\n "), strings.Join(want, "\n "))
