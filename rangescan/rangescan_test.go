@@ -453,7 +453,7 @@ func TestFewReadersStillExact(t *testing.T) {
 func stealScan(planned int, ranges ...*rng) *parallel {
 	s := &Scan{opts: Options{}, planned: planned}
 	s.opts.defaults()
-	p := &parallel{scan: s, split: true, ranges: ranges}
+	p := &parallel{scan: s, split: true, ranges: ranges, workers: 4}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
@@ -490,7 +490,7 @@ func TestUnreadRangesSplitByInheritedDensityOnlyWithinTheData(t *testing.T) {
 	}
 }
 
-func TestOnlyLaggingShortRangesSplitAndOnlyInColdScans(t *testing.T) {
+func TestOnlyLaggingShortRangesSplitAtTheEndOfColdScans(t *testing.T) {
 	// Ranges that have read 100 objects over 100 s, with pages left as
 	// given (at 1 object a second, 100 s a page).
 	ranges := func(left ...int) []*rng {
@@ -515,8 +515,15 @@ func TestOnlyLaggingShortRangesSplitAndOnlyInColdScans(t *testing.T) {
 		{"1 page", 0, []int{1, 1}, -1},
 		{"a laggard in a planned scan", 1000, []int{1, 3, 1, 1}, -1},
 		{"halves of 2 pages in a planned scan", 1000, []int{1, 4, 1}, 1},
+		// Not yet the end: more pages left than 2 a reader (4 readers),
+		// or an open-ended range still to read.
+		{"a laggard before the end", 0, []int{1, 3, 3, 3}, -1},
+		{"a laggard with an open range unread", 0, []int{1, 3, 1, -1}, -1},
 	} {
 		rs := ranges(c.left...)
+		if last := rs[len(rs)-1]; c.left[len(c.left)-1] < 0 {
+			last.bounds.hasLo, last.busy = false, true // open-ended, being read
+		}
 		p := stealScan(c.planned, rs...)
 		got := p.steal()
 		switch {
