@@ -1,24 +1,32 @@
 package main
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
 
-func TestServerSetsGOGCUnlessTheEnvironmentDoes(t *testing.T) {
-	saved := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(saved) })
+func TestServerSetsASoftMemoryLimitUnlessGOMEMLIMITDoes(t *testing.T) {
+	saved := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetMemoryLimit(saved) })
 
-	if setServerGCPercent(func(string) string { return "200" }) {
-		t.Error("GOGC given, yet the server set its own")
+	if setServerMemoryLimit(func(string) string { return "1GiB" }) {
+		t.Error("GOMEMLIMIT given, yet the server set its own limit")
 	}
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("with GOGC in the environment the percent changed to %d", got)
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("with GOMEMLIMIT in the environment the limit changed to %d", got)
 	}
-	if !setServerGCPercent(func(string) string { return "" }) {
-		t.Error("no GOGC: the server left the runtime's default")
+	if !setServerMemoryLimit(func(string) string { return "" }) {
+		t.Error("no GOMEMLIMIT: the server set no limit")
 	}
-	if got := debug.SetGCPercent(100); got != serverGCPercent {
-		t.Errorf("no GOGC: percent %d, want %d", got, serverGCPercent)
+	if got := debug.SetMemoryLimit(-1); got != serverMemoryBytes {
+		t.Errorf("no GOMEMLIMIT: limit %d, want %d", got, serverMemoryBytes)
+	}
+	// A mirror, started after, raises the server's limit to its own.
+	if limit, set := mirrorMemoryLimit(func(string) string { return "" }); !set || limit != mirrorMemoryBytes {
+		t.Errorf("mirror after the server's limit: set %v, limit %d; want %d", set, limit, mirrorMemoryBytes)
+	}
+	if got := debug.SetMemoryLimit(-1); got != mirrorMemoryBytes {
+		t.Errorf("with a mirror: limit %d, want %d", got, mirrorMemoryBytes)
 	}
 }

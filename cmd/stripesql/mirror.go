@@ -186,13 +186,12 @@ func watchMirror(ctx context.Context, m *mirror.Mirror, log *slog.Logger, every 
 const mirrorMemoryBytes = 160 << 20
 
 // mirrorMemoryLimit sets the soft memory limit for a mirror unless the
-// environment's GOMEMLIMIT chose one, and reports the limit it set.
+// environment's GOMEMLIMIT chose one, and reports the limit it set. It
+// replaces the server's own (serverMemoryBytes), which would have the
+// collector run without pause through a backfill.
 func mirrorMemoryLimit(getenv func(string) string) (int64, bool) {
 	if getenv("GOMEMLIMIT") != "" {
 		return 0, false
-	}
-	if current := debug.SetMemoryLimit(-1); current < mirrorMemoryBytes {
-		return 0, false // a lower limit was set already
 	}
 	debug.SetMemoryLimit(mirrorMemoryBytes)
 	return mirrorMemoryBytes, true

@@ -70,8 +70,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	if setServerGCPercent(env) {
-		log.Debug("garbage collector set for the server (the environment's GOGC overrides it)", "gogc", serverGCPercent)
+	if setServerMemoryLimit(env) {
+		log.Debug("Go soft memory limit set (GOMEMLIMIT overrides it)", "bytes", serverMemoryBytes)
 	}
 	if err := exposureError(cfg); err != nil {
 		return err
