@@ -125,10 +125,10 @@ func (p *parallel) bandsBelow(first *rng, top, bottom int64) {
 }
 
 // piecesPerBand is how many equal ranges a band is laid as at most, each
-// of at least minPiecePages pages by the first pages' density. One range a band puts
-// 7 pages in flight at a cold scan's second round trip, where 45 would
-// fill the rate at 300 ms; cut in pieces, the bands below a large list
-// fill more of it (the bench's cold 300 ms COUNT(*): 11.02-11.05 s
+// of at least minPiecePages pages by the first pages' density. One range
+// a band puts 7 pages in flight at a cold scan's second round trip, where
+// 45 would fill the rate at 300 ms; cut in pieces, the bands below a
+// large list fill more of it (the bench's cold 300 ms COUNT(*): 11.02-11.05 s
 // against 11.14-11.19 s). Only the part of a band within the year
 // before the newest object is cut, the span by which the first page
 // judged the list large (see looksLarge): older, a band is as likely to
@@ -142,8 +142,8 @@ const piecesPerBand = 4
 const minPiecePages = 4
 
 // layBand adds band to the ranges to read: its part newer than floor cut
-// in up to piecesPerBand pieces of at least minPiecePages by density, the rest
-// one range.
+// in up to piecesPerBand pieces of at least minPiecePages by density, the
+// rest one range.
 func (p *parallel) layBand(band *rng, density float64, floor int64) {
 	hi := band.bounds.hi
 	if band.bounds.hasLo && floor < hi {
@@ -255,7 +255,8 @@ func (p *parallel) take() *rng {
 }
 
 // steal splits the range with the most pages left, by its density so far,
-// if each half keeps at least MinStealPages: the reader keeps the newer
+// if each half keeps at least MinStealPages (or, at the end of a cold scan,
+// a range that lags the others: see below): the reader keeps the newer
 // part (its cursor stays valid), half its pages left rounded down to whole
 // pages, and the older part becomes a new range. The caller holds p.mu.
 //

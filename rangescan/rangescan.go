@@ -59,7 +59,9 @@ type Options struct {
 	// a range it splits (2): every range wastes up to its last, partial
 	// page, so ranges must not get tiny; but the last ranges of a scan are
 	// read a round trip a page while readers idle, so they must not stay
-	// long either.
+	// long either (at the very end of a scan that was not planned from
+	// statistics, a range that lags the others splits into halves of one
+	// page).
 	MinStealPages int
 	// PageSize is the list's page size (100). A smaller page means a LIMIT
 	// chose it: the scan then never reads ahead.
