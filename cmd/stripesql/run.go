@@ -70,9 +70,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	if setServerMemoryLimit(env) {
-		log.Debug("Go soft memory limit set (GOMEMLIMIT overrides it)", "bytes", serverMemoryBytes)
-	}
+	memoryLimitSet := setServerMemoryLimit(env)
 	if err := exposureError(cfg); err != nil {
 		return err
 	}
@@ -127,6 +125,9 @@ func serve(ctx context.Context, args []string, env func(string) string, stdout, 
 	}
 	log.Debug("configuration", "config_file", cfg.configFile, "verbosity", cfg.verbosity,
 		"rate", cfg.rate, "search_rate", cfg.searchRate, "endpoint_rate", cfg.endpointRate, "burst", cfg.burst, "max_concurrency", cfg.maxConcurrency)
+	if memoryLimitSet {
+		log.Debug("Go soft memory limit set (GOMEMLIMIT overrides it)", "bytes", serverMemoryBytes)
+	}
 
 	// GMS and vitess log through process-wide loggers; send them to ours.
 	server.RouteEngineLogs(log)
