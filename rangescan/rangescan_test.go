@@ -488,6 +488,14 @@ func TestUnreadRangesSplitByInheritedDensityOnlyWithinTheData(t *testing.T) {
 	if got.inherited != 1 {
 		t.Errorf("the new range inherited density %g, want 1", got.inherited)
 	}
+	// A short one (5 pages by its inheritance) waits for its first page:
+	// the estimate is worth acting on only for a long range.
+	r = &rng{bounds: bounds{lo: 1500, hasLo: true, hi: 2000, hasHi: true}, inherited: 1, busy: true}
+	p = stealScan(0, r)
+	p.oldest = 900
+	if got := p.steal(); got != nil {
+		t.Errorf("split %s, 5 pages by inherited density", got)
+	}
 }
 
 func TestOnlyLaggingShortRangesSplitAtTheEndOfColdScans(t *testing.T) {
@@ -516,15 +524,21 @@ func TestOnlyLaggingShortRangesSplitAtTheEndOfColdScans(t *testing.T) {
 		{"a laggard in a planned scan", 1000, []int{1, 3, 1, 1}, -1},
 		{"halves of 2 pages in a planned scan", 1000, []int{1, 4, 1}, 1},
 		// Not yet the end: more pages left than 2 a reader (4 readers),
-		// or an open-ended range still to read.
+		// an open-ended range still to read, or more pages left than half
+		// those read.
 		{"a laggard before the end", 0, []int{1, 3, 3, 3}, -1},
 		{"a laggard with an open range unread", 0, []int{1, 3, 1, -1}, -1},
+		{"a laggard before half the pages are read", 0, []int{1, 3, 1, 1}, -1},
 	} {
 		rs := ranges(c.left...)
 		if last := rs[len(rs)-1]; c.left[len(c.left)-1] < 0 {
 			last.bounds.hasLo, last.busy = false, true // open-ended, being read
 		}
 		p := stealScan(c.planned, rs...)
+		p.pages = 100 // pages read: well past the middle
+		if c.name == "a laggard before half the pages are read" {
+			p.pages = 5
+		}
 		got := p.steal()
 		switch {
 		case c.split < 0 && got != nil:
