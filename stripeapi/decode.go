@@ -146,6 +146,12 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 
 // array decodes the array at d.pos, which is '['.
 func (d *decoder) array(depth int) ([]any, error) {
+	return d.arrayOf(depth, d.value)
+}
+
+// arrayOf decodes the array at d.pos, which is '[', each element with
+// elem (given depth).
+func (d *decoder) arrayOf(depth int, elem func(depth int) (any, error)) ([]any, error) {
 	if depth > maxDepth {
 		return nil, d.errorf("nesting deeper than %d", maxDepth)
 	}
@@ -155,7 +161,7 @@ func (d *decoder) array(depth int) ([]any, error) {
 		return out, nil
 	}
 	for {
-		v, err := d.value(depth)
+		v, err := elem(depth)
 		if err != nil {
 			return nil, err
 		}

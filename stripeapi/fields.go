@@ -144,31 +144,13 @@ func (d *decoder) envelope(f *Fields) (map[string]any, error) {
 // projectedArray decodes the array at d.pos (a '['), projecting each
 // object in it to n; other elements are decoded whole.
 func (d *decoder) projectedArray(depth int, n *fieldNode) ([]any, error) {
-	if depth > maxDepth {
-		return nil, d.errorf("nesting deeper than %d", maxDepth)
-	}
-	d.pos++ // '['
-	out := []any{}
-	if d.closes(']') {
-		return out, nil
-	}
-	for {
+	return d.arrayOf(depth, func(depth int) (any, error) {
 		d.skipSpace()
-		var v any
-		var err error
 		if d.pos < len(d.data) && d.data[d.pos] == '{' {
-			v, err = d.projectedObject(depth+1, n)
-		} else {
-			v, err = d.value(depth)
+			return d.projectedObject(depth+1, n)
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-		if done, err := d.next(']', "an array"); done || err != nil {
-			return out, err
-		}
-	}
+		return d.value(depth)
+	})
 }
 
 // projectedObject decodes the object at d.pos (a '{'), keeping only the

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
-	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
@@ -103,21 +102,8 @@ func clockedEngine(t *testing.T, gated func(*http.Request) bool) (*gate, *sqle.E
 		}
 	}
 	g := newGate(e, gated)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: -1, MinBackoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	var pid uint64
-	return g, engine, func() *sql.Context {
-		pid++
-		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
-	}, ids
+	tdb := newTestDB(t, g, stripeapi.Config{Rate: -1})
+	return g, tdb.engine, tdb.newCtx, ids
 }
 
 func rowIDs(rows []sql.Row) []string {
@@ -225,23 +211,9 @@ func newStopEnv(t *testing.T, counted func(*http.Request) bool) *stopEnv {
 	// Enough latency that the lists of a fan-out are still being read
 	// when its first rows arrive.
 	e.SetLimits(emulator.Limits{Latency: 20 * time.Millisecond})
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
 	tr := &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone(), counted: counted}
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: -1,
-		MinBackoff: time.Millisecond, HTTPClient: &http.Client{Transport: tr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	var pid uint64
-	return &stopEnv{emu: e, srv: srv, db: db, engine: engine, tr: tr, counted: counted, newCtx: func() *sql.Context {
-		pid++
-		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
-	}}
+	tdb := newTestDB(t, e, stripeapi.Config{Rate: -1, HTTPClient: &http.Client{Transport: tr}})
+	return &stopEnv{emu: e, srv: tdb.srv, db: tdb.db, engine: tdb.engine, tr: tr, counted: counted, newCtx: tdb.newCtx}
 }
 
 // logged counts the requests counted picks in the emulator's log: those

@@ -3,14 +3,11 @@ package tables
 import (
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
-	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/pushdown"
 	"github.com/stripesql/stripesql/stripeapi"
 )
@@ -48,13 +45,7 @@ func keysOf(obj stripeapi.Object) []string {
 // objects, with no call.
 func TestProjectedListKeepsOnlyItsPathsAndIsNotSharedWithFullReaders(t *testing.T) {
 	f := newFake(30)
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 1000, MinBackoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
+	db := newTestDB(t, f, stripeapi.Config{Rate: 1000}).db
 	def, _ := db.catalog.Lookup("Customers")
 	call := pushdown.FullScan(def).Calls[0]
 	ctx := sql.NewContext(t.Context(), sql.WithPid(7))

@@ -1,12 +1,9 @@
 package tables
 
 import (
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
-	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/stripesql/stripesql/catalog"
@@ -16,21 +13,8 @@ import (
 // newEngineDB is newEngine that also returns the database.
 func newEngineDB(t *testing.T, f *fakeStripe) (*sqle.Engine, *Database, func() *sql.Context) {
 	t.Helper()
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 1000, MinBackoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	var pid uint64
-	return engine, db, func() *sql.Context {
-		pid++
-		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
-	}
+	tdb := newTestDB(t, f, stripeapi.Config{Rate: 1000})
+	return tdb.engine, tdb.db, tdb.newCtx
 }
 
 // TestProjectionBuildsOnlyTheColumnsUsed checks, by the database's count

@@ -2,7 +2,6 @@ package tables
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -11,10 +10,8 @@ import (
 	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
-	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/sql"
 
-	"github.com/stripesql/stripesql/catalog"
 	"github.com/stripesql/stripesql/emulator"
 	"github.com/stripesql/stripesql/stripeapi"
 )
@@ -37,24 +34,8 @@ func emulatorEngine(t *testing.T, n int) (*emulator.Emulator, *sqle.Engine, func
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: -1, MinBackoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
-	session := sql.NewBaseSession()
-	session.SetCurrentDatabase("stripe")
-	var pid uint64
-	var mu sync.Mutex
-	return e, engine, func() *sql.Context {
-		mu.Lock()
-		defer mu.Unlock()
-		pid++
-		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
-	}, ids["customer"]
+	tdb := newTestDB(t, e, stripeapi.Config{Rate: -1})
+	return e, tdb.engine, tdb.newCtx, ids["customer"]
 }
 
 // customerLists returns the query strings of the log's GET /v1/customers

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,21 +121,39 @@ func newFake(customers int) *fakeStripe {
 // fresh context per query, with its own process id as a server would give.
 func newEngine(t *testing.T, f *fakeStripe) (*sqle.Engine, func() *sql.Context) {
 	t.Helper()
-	srv := httptest.NewServer(f)
+	tdb := newTestDB(t, f, stripeapi.Config{Rate: 1000})
+	return tdb.engine, tdb.newCtx
+}
+
+// testDB is a database of the built-in catalog reading a test server.
+type testDB struct {
+	srv    *httptest.Server
+	db     *Database
+	engine *sqle.Engine
+	// newCtx makes a fresh context per query (safe for concurrent use),
+	// each with its own process id as a server would give.
+	newCtx func() *sql.Context
+}
+
+// newTestDB serves h over HTTP and returns a database reading it with a
+// client of cfg (its base URL, a test key and a 1 ms backoff set here),
+// with an engine over it.
+func newTestDB(t *testing.T, h http.Handler, cfg stripeapi.Config) testDB {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	client, err := stripeapi.New(stripeapi.Config{BaseURL: srv.URL, APIKey: "sk_test_x", Rate: 1000, MinBackoff: time.Millisecond})
+	cfg.BaseURL, cfg.APIKey, cfg.MinBackoff = srv.URL, "sk_test_x", time.Millisecond
+	client, err := stripeapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := NewDatabase(Config{Name: "stripe", Catalog: catalog.Builtin(), Client: client})
-	engine := sqle.NewDefault(memory.NewDBProvider(db))
 	session := sql.NewBaseSession()
 	session.SetCurrentDatabase("stripe")
-	var pid uint64
-	return engine, func() *sql.Context {
-		pid++
-		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid))
-	}
+	var pid atomic.Uint64
+	return testDB{srv: srv, db: db, engine: sqle.NewDefault(memory.NewDBProvider(db)), newCtx: func() *sql.Context {
+		return sql.NewContext(t.Context(), sql.WithSession(session), sql.WithPid(pid.Add(1)))
+	}}
 }
 
 func query(t *testing.T, e *sqle.Engine, newCtx func() *sql.Context, q string) []sql.Row {
